@@ -98,7 +98,7 @@ def _check_local(local: str, text: str) -> None:
         raise InvalidEmailError(f"the local part of {text!r} is longer than {_MAX_LOCAL_OCTETS} octets")
     if local.startswith('"'):
         # RFC 5322 §3.2.4 quoted-string: the whole local part must be one quoted string.
-        if len(local) < 2 or not local.endswith('"') or local.endswith('\\"') and not local.endswith('\\\\"'):
+        if len(local) < 2 or not local.endswith('"') or (local.endswith('\\"') and not local.endswith('\\\\"')):
             raise InvalidEmailError(f"the quoted local part of {text!r} is malformed")
         return
     if '"' in local:

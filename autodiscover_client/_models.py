@@ -361,10 +361,8 @@ class Settings:
         data: dict[str, Any] = to_plain(self)
         data["ews_url"] = self.ews_url
         data["activesync_url"] = self.activesync_url
-        for plain, protocol in zip(data["protocols"], self.protocols):
-            plain["server_version_info"] = (
-                list(protocol.server_version_info) if protocol.server_version_info else None
-            )
+        for plain, protocol in zip(data["protocols"], self.protocols, strict=True):
+            plain["server_version_info"] = list(protocol.server_version_info) if protocol.server_version_info else None
         return data
 
 

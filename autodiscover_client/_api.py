@@ -1,0 +1,251 @@
+"""``discover()`` and ``Discoverer``: build the defaults, drive the core, enforce the deadline."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from ._address import parse_email
+from ._errors import (
+    AuthenticationError,
+    DeadlineExceededError,
+    DiscoveryError,
+    RedirectDeniedError,
+    ResolverError,
+    TransportError,
+)
+from ._flow import Flow, Found, HttpCall, Reply, Run, SrvLookup, discovery
+from ._models import DEFAULT_ORDER, Method, Outcome, Settings, Source
+from ._policy import RedirectApprover, RedirectPolicy, deny_all
+from ._pox import Schema
+from ._seams import BasicCredentials, Clock, Credentials, Resolver, SystemClock, Transport
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_REQUEST_TIMEOUT = 10.0
+DEFAULT_USER_AGENT = "autodiscover-client"
+
+
+class Discoverer:
+    """Holds configuration and connections for repeated discovery (batch runs, long-lived clients).
+
+    Args:
+        methods: The methods to try, in order (``DEFAULT_ORDER``, ``MICROSOFT_ORDER`` or any subset).
+        timeout: The overall deadline of one ``discover()`` call, in seconds.
+        request_timeout: The most one DNS query or HTTP exchange may take, in seconds.
+        resolver: DNS seam; by default :class:`DnspythonResolver` with the system's nameservers.
+        transport: HTTP seam; by default :class:`RequestsTransport` (certifi, verified TLS). When a
+            resolver is given and the transport is not, host names are resolved with that resolver too.
+        approve_redirect: Called for each redirect that leaves the mail domain; return ``True`` to allow
+            it (and to let that host receive credentials). By default every such redirect is denied.
+        allowed_hosts: Hosts outside the mail domain that redirects may reach without asking.
+        schema: The response schema to ask for (``Schema.OUTLOOK`` or ``Schema.MOBILESYNC``).
+        user_agent: The ``User-Agent`` header.
+        clock: A monotonic clock (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        *,
+        methods: Iterable[Method] = DEFAULT_ORDER,
+        timeout: float = DEFAULT_TIMEOUT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        resolver: Resolver | None = None,
+        transport: Transport | None = None,
+        approve_redirect: RedirectApprover | None = None,
+        allowed_hosts: Iterable[str] = (),
+        schema: Schema = Schema.OUTLOOK,
+        user_agent: str = DEFAULT_USER_AGENT,
+        clock: Clock | None = None,
+    ) -> None:
+        self.methods = tuple(Method(method) for method in methods)
+        if not self.methods:
+            raise ValueError("methods must name at least one Method")
+        if timeout <= 0 or request_timeout <= 0:
+            raise ValueError("timeout and request_timeout must be positive")
+        self.timeout = timeout
+        self.request_timeout = request_timeout
+        self.schema = schema
+        self.user_agent = user_agent
+        self.policy = RedirectPolicy(
+            approve=approve_redirect or deny_all,
+            allowed_hosts=frozenset(host.lower().rstrip(".") for host in allowed_hosts),
+        )
+        self._clock: Clock = clock or SystemClock()
+        self._resolver = resolver
+        self._transport = transport
+        self._owned_transport = transport is None
+
+    def _get_resolver(self) -> Resolver:
+        if self._resolver is None:
+            from ._dns import DnspythonResolver  # late: keeps `import autodiscover_client` light
+
+            self._resolver = DnspythonResolver()
+        return self._resolver
+
+    def _get_transport(self) -> Transport:
+        if self._transport is None:
+            from ._http import RequestsTransport
+
+            self._transport = RequestsTransport(resolver=self._resolver)
+        return self._transport
+
+    def close(self) -> None:
+        """Close the connections of a transport this object created."""
+        transport = self._transport
+        if self._owned_transport and transport is not None:
+            close = getattr(transport, "close", None)
+            if callable(close):
+                close()
+
+    def __enter__(self) -> Discoverer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def discover(
+        self,
+        email: str,
+        password: str | None = None,
+        *,
+        username: str | None = None,
+        credentials: Credentials | None = None,
+    ) -> Settings:
+        """Find the settings for ``email``. See :func:`discover`."""
+        address = parse_email(email)
+        if credentials is not None and password is not None:
+            raise ValueError("pass either password or credentials, not both")
+        if credentials is None and password is not None:
+            credentials = BasicCredentials(username or email, password)
+        run = Run(
+            address=address, credentials=credentials, policy=self.policy, schema=self.schema,
+            user_agent=self.user_agent,
+        )  # fmt: skip
+        flow = discovery(run, address, self.methods)
+        deadline = self._clock.monotonic() + self.timeout
+        found, deadline_hit = self._drive(flow, run, deadline, str(address))
+        if found is not None:
+            return _settings(found, run)
+        raise _failure(run, str(address), deadline_hit, self.timeout)
+
+    def _drive(self, flow: Flow[Found | None], run: Run, deadline: float, email: str) -> tuple[Found | None, bool]:
+        """Perform the core's operations one at a time until it returns or the deadline passes."""
+        try:
+            operation = next(flow)
+            while True:
+                left = deadline - self._clock.monotonic()
+                if left <= 0:
+                    target = operation.name if isinstance(operation, SrvLookup) else operation.request.url
+                    run.record(
+                        operation.method, target, Outcome.TIMEOUT, parse_email(run.attempts[-1].email)
+                        if run.attempts else parse_email(email), error="the overall deadline passed first",
+                    )  # fmt: skip
+                    flow.close()
+                    return None, True
+                operation = flow.send(self._perform(operation, min(left, self.request_timeout)))
+        except StopIteration as stop:
+            result: Found | None = stop.value
+            return result, False
+
+    def _perform(self, operation: SrvLookup | HttpCall, timeout: float) -> Reply:
+        start = self._clock.monotonic()
+        try:
+            if isinstance(operation, SrvLookup):
+                records = self._get_resolver().resolve_srv(operation.name, timeout=timeout)
+                reply = Reply(records=tuple(records))
+            else:
+                reply = Reply(response=self._get_transport().send(operation.request, timeout=timeout))
+        except (TransportError, ResolverError) as exc:
+            reply = Reply(error=exc)
+        except Exception as exc:  # a caller's seam misbehaved: one failed candidate, not a crash
+            reply = Reply(error=TransportError(f"the {type(exc).__name__} raised by a seam: {exc}"))
+        return dataclasses.replace(reply, elapsed=round(self._clock.monotonic() - start, 6))
+
+
+def _settings(found: Found, run: Run) -> Settings:
+    document = found.document
+    return Settings(
+        email=found.email,
+        source=Source(method=found.method, url=found.url),
+        user=document.user,
+        protocols=document.protocols,
+        mobilesync_servers=document.mobilesync_servers,
+        microsoft_online=document.microsoft_online,
+        alternative_mailboxes=document.alternative_mailboxes,
+        public_folder_smtp_address=document.public_folder_smtp_address,
+        schema=document.schema.value,
+        attempts=tuple(run.attempts),
+    )
+
+
+def _failure(run: Run, email: str, deadline_hit: bool, timeout: float) -> DiscoveryError:
+    attempts = tuple(run.attempts)
+    count = f"{len(attempts)} attempt{'s' if len(attempts) != 1 else ''}"
+    if deadline_hit:
+        return DeadlineExceededError(
+            f"no Autodiscover settings for {email}: the {timeout:g}s deadline passed after {count}",
+            email=email, attempts=attempts,
+        )  # fmt: skip
+    if run.credentials_rejected:
+        return AuthenticationError(
+            f"no Autodiscover settings for {email}: the credentials were rejected ({count})",
+            email=email, attempts=attempts,
+        )  # fmt: skip
+    denied = sorted({a.url for a in attempts if a.outcome is Outcome.REDIRECT_DENIED})
+    if denied:
+        return RedirectDeniedError(
+            f"no Autodiscover settings for {email}: the only ways forward were redirects the policy denied "
+            f"({count}; see the trail for the hosts and how to allow them)",
+            email=email, attempts=attempts,
+        )  # fmt: skip
+    return DiscoveryError(f"no Autodiscover settings for {email} ({count})", email=email, attempts=attempts)
+
+
+def discover(
+    email: str,
+    password: str | None = None,
+    *,
+    username: str | None = None,
+    credentials: Credentials | None = None,
+    methods: Iterable[Method] = DEFAULT_ORDER,
+    timeout: float = DEFAULT_TIMEOUT,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    resolver: Resolver | None = None,
+    transport: Transport | None = None,
+    approve_redirect: RedirectApprover | None = None,
+    allowed_hosts: Iterable[str] = (),
+    schema: Schema = Schema.OUTLOOK,
+    user_agent: str = DEFAULT_USER_AGENT,
+    clock: Clock | None = None,
+) -> Settings:
+    """Find a mail account's server settings the way Outlook does.
+
+    Tries the ``methods`` in order (by default SRV, ``https://<domain>``, ``https://autodiscover.<domain>``,
+    then the plain-http redirect probe) and returns the first settings found. Credentials are sent only
+    over verified https, only after a 401 challenge, and only to hosts in the mail domain (or hosts the
+    caller approved).
+
+    Args:
+        email: The mailbox address.
+        password: The password, for HTTP Basic; ``None`` sends no credentials.
+        username: The user name to authenticate as (default: ``email``).
+        credentials: Credentials to use instead of ``username``/``password``.
+        methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
+            user_agent, clock: As for :class:`Discoverer`.
+
+    Returns:
+        The settings, with the method and URL that answered and the trail of every attempt.
+
+    Raises:
+        InvalidEmailError: The address cannot be used (raised before any I/O).
+        AuthenticationError: An endpoint rejected the credentials and nothing produced settings.
+        RedirectDeniedError: Nothing produced settings and the policy denied at least one redirect.
+        DeadlineExceededError: The deadline passed first.
+        DiscoveryError: Nothing produced settings (the base of the three above).
+    """
+    with Discoverer(
+        methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=resolver,
+        transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
+        schema=schema, user_agent=user_agent, clock=clock,
+    ) as discoverer:  # fmt: skip
+        return discoverer.discover(email, password, username=username, credentials=credentials)

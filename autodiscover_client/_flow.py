@@ -1,0 +1,459 @@
+"""The discovery core: candidates, redirects, credential rules and results. It does no I/O.
+
+Each method is a generator that yields operations (:class:`SrvLookup`, :class:`HttpCall`) and is sent
+back a :class:`Reply`; a driver in ``_api`` performs the I/O. The same generators can be driven one at a
+time (sequential) or side by side (concurrent), because all shared bookkeeping lives in :class:`Run`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Generator, Iterable
+from typing import TypeVar
+from urllib.parse import urljoin, urlsplit
+
+from ._address import EmailAddress, parse_email
+from ._errors import (
+    AutodiscoverError,
+    ConnectError,
+    InvalidEmailError,
+    InvalidResponseError,
+    ResolverTimeoutError,
+    ResponseTooLargeError,
+    TLSError,
+    TransportTimeoutError,
+)
+from ._models import Attempt, Method, Outcome
+from ._policy import RedirectPolicy, RedirectProposal, RedirectReason, registrable_domain
+from ._pox import (
+    ErrorDocument,
+    RedirectAddressDocument,
+    RedirectUrlDocument,
+    Schema,
+    SettingsDocument,
+    build_request,
+    parse_response,
+)
+from ._seams import Credentials, HttpRequest, HttpResponse, SrvRecord
+
+MAX_HOPS = 10  # "The client application should stop redirecting after 10 redirects" (Learn, Action (POX))
+AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
+# MS-OXDSCLI §3.2.5 names 302; Learn handles 301/302 and the EWS Managed API 301/302/303/307.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SrvLookup:
+    """Operation: look up SRV records."""
+
+    name: str
+    method: Method = Method.SRV
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpCall:
+    """Operation: make one HTTP request."""
+
+    request: HttpRequest
+    method: Method
+
+
+Operation = SrvLookup | HttpCall
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """What the driver sends back for an operation: records or a response, or the error it raised."""
+
+    records: tuple[SrvRecord, ...] = ()
+    response: HttpResponse | None = None
+    error: AutodiscoverError | None = None
+    elapsed: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Found:
+    """A candidate produced settings."""
+
+    document: SettingsDocument
+    method: Method
+    url: str
+    email: str
+
+
+T = TypeVar("T")
+Flow = Generator[Operation, Reply, T]
+MethodResult = Found | EmailAddress | None
+"""Settings, an address to restart with, or nothing."""
+
+
+class Run:
+    """The bookkeeping one ``discover()`` call shares across candidates: trail, hops, visited sets."""
+
+    def __init__(
+        self,
+        *,
+        address: EmailAddress,
+        credentials: Credentials | None,
+        policy: RedirectPolicy,
+        schema: Schema = Schema.OUTLOOK,
+        user_agent: str = "autodiscover-client",
+    ) -> None:
+        self.credentials = credentials
+        self.policy = policy
+        self.schema = schema
+        self.user_agent = user_agent
+        self.attempts: list[Attempt] = []
+        self.hops_left = MAX_HOPS
+        self.visited: set[tuple[str, str]] = set()  # (address, normalised URL) pairs already tried
+        self.visited_addresses: set[str] = {str(address).casefold()}
+        site = registrable_domain(address.domain)
+        self.trusted_sites: set[str] = {site} if site else set()
+        self.approved_hosts: set[str] = set()
+        self.credentials_rejected = False
+
+    def record(self, method: Method, url: str, outcome: Outcome, address: EmailAddress, **extra: object) -> None:
+        """Append an attempt to the trail."""
+        self.attempts.append(Attempt(method=method, url=url, outcome=outcome, email=str(address), **extra))  # type: ignore[arg-type]
+
+    def trusts(self, host: str) -> bool:
+        """Whether ``host`` may receive credentials (DESIGN §4 rule 3)."""
+        host = host.lower().rstrip(".")
+        if host in self.approved_hosts or host in self.policy.allowed_hosts:
+            return True
+        return registrable_domain(host) in self.trusted_sites
+
+
+def normalise_url(url: str) -> str:
+    """Lower-case scheme and host and drop a default port, so loops are caught however spelled."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    port = parts.port
+    netloc = host if port is None or (scheme, port) in (("https", 443), ("http", 80)) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+
+
+def endpoint_url(host: str, port: int = 443) -> str:
+    """The POX URL on ``host``; a port other than 443 is kept (DESIGN §3: the SRV port is honoured)."""
+    netloc = host if port == 443 else f"{host}:{port}"
+    return f"https://{netloc}{AUTODISCOVER_PATH}"
+
+
+def discovery(run: Run, address: EmailAddress, methods: Iterable[Method]) -> Flow[Found | None]:
+    """Try ``methods`` in order for ``address``, restarting on ``redirectAddr``; return what answered."""
+    ordered = tuple(methods)
+    current = address
+    while True:
+        restart: EmailAddress | None = None
+        for method in ordered:
+            result = yield from method_flow(run, current, method)
+            if isinstance(result, Found):
+                return result
+            if isinstance(result, EmailAddress):
+                restart = result
+                break
+        if restart is None:
+            return None
+        current = restart
+
+
+def method_flow(run: Run, address: EmailAddress, method: Method) -> Flow[MethodResult]:
+    """Run one method for one address."""
+    domain = address.domain
+    if method is Method.SRV:
+        return (yield from _srv_flow(run, address))
+    if method is Method.HTTPS_ROOT:
+        return (yield from _post_flow(run, address, method, endpoint_url(domain)))
+    if method is Method.HTTPS_AUTODISCOVER:
+        return (yield from _post_flow(run, address, method, endpoint_url(f"autodiscover.{domain}")))
+    return (yield from _probe_flow(run, address))
+
+
+def _srv_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
+    name = f"_autodiscover._tcp.{address.domain}"
+    reply = yield SrvLookup(name)
+    if reply.error is not None:
+        outcome = Outcome.TIMEOUT if isinstance(reply.error, ResolverTimeoutError) else Outcome.DNS_ERROR
+        run.record(Method.SRV, name, outcome, address, error=str(reply.error), elapsed=reply.elapsed)
+        return None
+    # RFC 2782: a single record with target "." means the service is decidedly not available.
+    usable = [record for record in reply.records if record.target.rstrip(".")]
+    if not usable:
+        why = "no SRV records" if not reply.records else "the SRV target is '.': no service at this domain"
+        run.record(Method.SRV, name, Outcome.NO_RECORDS, address, error=why, elapsed=reply.elapsed)
+        return None
+    for record in usable:  # already in RFC 2782 order: lowest priority first, weighted within
+        host = record.target.rstrip(".").lower()
+        url = endpoint_url(host, record.port)
+        if not run.trusts(host):
+            # An SRV target outside the mail domain is a redirect in disguise (PROTOCOL.md §1.6).
+            refusal = _admit(run, address, source=name, target=url, reason=RedirectReason.SRV_TARGET)
+            if refusal is not None:
+                run.record(Method.SRV, url, refusal[0], address, error=refusal[1])
+                continue
+        result = yield from _post_flow(run, address, Method.SRV, url)
+        if result is not None:
+            return result
+    return None
+
+
+def _probe_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
+    # MS-OXDISCO §3.1.5.4: plain http, never authenticated, redirects not followed automatically.
+    url = f"http://autodiscover.{address.domain}{AUTODISCOVER_PATH}"
+    request = HttpRequest(method="GET", url=url, headers=(("User-Agent", run.user_agent),))
+    reply = yield HttpCall(request, Method.HTTP_REDIRECT)
+    response = reply.response
+    if response is None:
+        _record_failure(run, Method.HTTP_REDIRECT, url, address, reply)
+        return None
+    location = response.header("Location")
+    if response.status not in REDIRECT_STATUSES or not location:
+        run.record(
+            Method.HTTP_REDIRECT, url, Outcome.HTTP_ERROR, address, status=response.status,
+            error="the http probe did not redirect to https", elapsed=reply.elapsed,
+        )  # fmt: skip
+        return None
+    target = urljoin(url, location.strip())
+    refusal: tuple[Outcome, str] | None = None
+    if urlsplit(target).path.lower() != AUTODISCOVER_PATH:
+        # The EWS Managed API accepts only redirects to the Autodiscover path (PROTOCOL.md §1.5).
+        refusal = (Outcome.REDIRECT_DENIED, f"redirect to {target} refused: the path must be {AUTODISCOVER_PATH}")
+    else:
+        refusal = _admit(run, address, source=url, target=target, reason=RedirectReason.HTTP_PROBE)
+    if refusal is not None:
+        run.record(
+            Method.HTTP_REDIRECT, url, refusal[0], address, status=response.status, error=refusal[1],
+            elapsed=reply.elapsed,
+        )  # fmt: skip
+        return None
+    run.record(
+        Method.HTTP_REDIRECT, url, Outcome.REDIRECT_URL, address, status=response.status,
+        error=f"redirected to {target}", elapsed=reply.elapsed,
+    )  # fmt: skip
+    return (yield from _post_flow(run, address, Method.HTTP_REDIRECT, target))
+
+
+def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flow[MethodResult]:
+    """POST to ``url``, answering one 401 challenge and following URL redirects."""
+    while True:
+        key = (str(address).casefold(), normalise_url(url))
+        if key in run.visited:
+            run.record(method, url, Outcome.REDIRECT_LOOP, address, error="already tried in this run")
+            return None
+        run.visited.add(key)
+        request = HttpRequest(
+            method="POST",
+            url=url,
+            headers=(("Content-Type", "text/xml; charset=utf-8"), ("User-Agent", run.user_agent)),
+            body=build_request(str(address), run.schema),
+        )
+        reply = yield HttpCall(request, method)
+        authenticated = False
+        if reply.response is not None and reply.response.status == 401:
+            refusal = _credential_refusal(run, url, reply.response)
+            if refusal is not None:
+                run.record(method, url, Outcome.UNAUTHORIZED, address, status=401, error=refusal, elapsed=reply.elapsed)
+                return None
+            run.record(
+                method, url, Outcome.UNAUTHORIZED, address, status=401, elapsed=reply.elapsed,
+                error="the server asked for credentials; sending them once",
+            )  # fmt: skip
+            reply = yield HttpCall(dataclasses.replace(request, credentials=run.credentials), method)
+            authenticated = True
+        response = reply.response
+        if response is None:
+            _record_failure(run, method, url, address, reply, authenticated=authenticated)
+            return None
+        common: dict[str, object] = {
+            "status": response.status,
+            "elapsed": reply.elapsed,
+            "authenticated": authenticated,
+        }
+        if response.status == 401:
+            run.credentials_rejected = True
+            run.record(method, url, Outcome.UNAUTHORIZED, address, error="the credentials were rejected", **common)
+            return None
+        if response.status in REDIRECT_STATUSES:
+            location = response.header("Location")
+            if not location:
+                run.record(method, url, Outcome.HTTP_ERROR, address, error="a redirect without Location", **common)
+                return None
+            next_url = _follow(run, method, address, url, urljoin(url, location.strip()), common)
+            if next_url is None:
+                return None
+            url = next_url
+            continue
+        if not 200 <= response.status < 300:
+            run.record(method, url, Outcome.HTTP_ERROR, address, error=_status_text(response.status), **common)
+            return None
+        try:
+            document = parse_response(response.body)
+        except InvalidResponseError as exc:
+            run.record(method, url, Outcome.INVALID_RESPONSE, address, error=str(exc), **common)
+            return None
+        if isinstance(document, SettingsDocument):
+            run.record(method, url, Outcome.SETTINGS, address, **common)
+            return Found(document=document, method=method, url=url, email=str(address))
+        if isinstance(document, ErrorDocument):
+            run.record(method, url, Outcome.SERVER_ERROR, address, error=document.describe(), **common)
+            return None
+        if isinstance(document, RedirectUrlDocument):
+            next_url = _follow(run, method, address, url, urljoin(url, document.url), common)
+            if next_url is None:
+                return None
+            url = next_url
+            continue
+        return _redirect_address(run, method, url, address, document, common)
+
+
+def _follow(
+    run: Run, method: Method, address: EmailAddress, url: str, target: str, common: dict[str, object]
+) -> str | None:
+    """Decide on a URL redirect and record the attempt that asked for it; return the URL to POST next."""
+    refusal = _admit(run, address, source=url, target=target, reason=RedirectReason.URL_REDIRECT)
+    if refusal is not None:
+        run.record(method, url, refusal[0], address, error=refusal[1], **common)
+        return None
+    run.record(method, url, Outcome.REDIRECT_URL, address, error=f"redirected to {target}", **common)
+    return target
+
+
+def _admit(
+    run: Run, address: EmailAddress, *, source: str, target: str, reason: RedirectReason
+) -> tuple[Outcome, str] | None:
+    """Apply the redirect rules to a URL; return why it is refused, or ``None`` (and spend a hop)."""
+    parts = urlsplit(target)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme.lower() != "https":
+        # DESIGN §4 rule 2: credentials never travel over plain http, so neither does discovery.
+        return Outcome.REDIRECT_DENIED, f"redirect to {target} refused: only https targets are followed"
+    if not host:
+        return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: no host"
+    if (str(address).casefold(), normalise_url(target)) in run.visited:
+        return Outcome.REDIRECT_LOOP, f"redirect to {target} refused: already tried in this run"
+    if run.hops_left <= 0:
+        return Outcome.REDIRECT_LIMIT, f"redirect to {target} refused: the budget of {MAX_HOPS} hops is spent"
+    if not run.trusts(host):
+        proposal = RedirectProposal(email=str(address), source=source, target=target, host=host, reason=reason)
+        if not run.policy.allows(proposal):
+            return Outcome.REDIRECT_DENIED, (
+                f"redirect to {target} denied: {host} is outside the mail domain; " + RedirectPolicy.how_to_allow(host)
+            )
+        run.approved_hosts.add(host)
+    run.hops_left -= 1
+    return None
+
+
+def _redirect_address(
+    run: Run,
+    method: Method,
+    url: str,
+    address: EmailAddress,
+    document: RedirectAddressDocument,
+    common: dict[str, object],
+) -> EmailAddress | None:
+    try:
+        new = parse_email(document.address)
+    except InvalidEmailError as exc:
+        run.record(method, url, Outcome.INVALID_RESPONSE, address, error=f"unusable redirectAddr: {exc}", **common)
+        return None
+    folded = str(new).casefold()
+    if folded == str(address).casefold():
+        # Learn: a redirectAddr to the address just sent means this URL is not a valid endpoint.
+        run.record(
+            method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr to the same address {new}", **common
+        )
+        return None
+    if folded in run.visited_addresses:
+        run.record(method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr back to {new}", **common)
+        return None
+    if run.hops_left <= 0:
+        run.record(
+            method, url, Outcome.REDIRECT_LIMIT, address,
+            error=f"redirectAddr to {new} refused: the budget of {MAX_HOPS} hops is spent", **common,
+        )  # fmt: skip
+        return None
+    site = registrable_domain(new.domain)
+    if site not in run.trusted_sites:
+        proposal = RedirectProposal(
+            email=str(address), source=url, target=str(new), host=new.domain, reason=RedirectReason.ADDRESS_REDIRECT
+        )
+        if not run.policy.allows(proposal):
+            run.record(
+                method, url, Outcome.REDIRECT_DENIED, address,
+                error=f"redirectAddr to {new} denied: {new.domain} is outside the mail domain; "
+                + RedirectPolicy.how_to_allow(new.domain), **common,
+            )  # fmt: skip
+            return None
+        if site:
+            run.trusted_sites.add(site)
+    run.hops_left -= 1
+    run.visited_addresses.add(folded)
+    run.record(method, url, Outcome.REDIRECT_ADDRESS, address, error=f"redirected to address {new}", **common)
+    return new
+
+
+_CHALLENGE_SPLIT = re.compile(r',(?=(?:[^"]*"[^"]*")*[^"]*$)')
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def offered_schemes(challenge: str | None) -> tuple[str, ...]:
+    """The auth schemes named in a ``WWW-Authenticate`` value (RFC 9110 §11.6.1), lower-cased."""
+    schemes: list[str] = []
+    for piece in _CHALLENGE_SPLIT.split(challenge or ""):
+        head = piece.strip().split(" ", 1)[0]
+        if head and "=" not in head and _TOKEN.fullmatch(head):
+            schemes.append(head.lower())
+    return tuple(schemes)
+
+
+def _credential_refusal(run: Run, url: str, response: HttpResponse) -> str | None:
+    """Why credentials may not answer this 401, or ``None`` if they may (DESIGN §4 rules 1, 3, 5)."""
+    if run.credentials is None:
+        return "the server wants credentials and none were given"
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https":
+        return "credentials are never sent over plain http"
+    host = (parts.hostname or "").lower()
+    if not run.trusts(host):
+        return f"credentials are not sent to {host}: it is outside the mail domain"
+    offered = offered_schemes(response.header("WWW-Authenticate"))
+    wanted = run.credentials.scheme.lower()
+    if wanted not in offered:
+        # Rule 5: the caller's credential type fixes the scheme; a server cannot pick another one.
+        listed = ", ".join(offered) or "no scheme"
+        return f"the server offers {listed}; the credentials are for {run.credentials.scheme}"
+    return None
+
+
+def _record_failure(
+    run: Run, method: Method, url: str, address: EmailAddress, reply: Reply, *, authenticated: bool = False
+) -> None:
+    error = reply.error
+    if isinstance(error, TLSError):
+        outcome = Outcome.TLS_ERROR
+    elif isinstance(error, TransportTimeoutError):
+        outcome = Outcome.TIMEOUT
+    elif isinstance(error, ResponseTooLargeError):
+        outcome = Outcome.TOO_LARGE
+    elif isinstance(error, ConnectError) or error is not None:
+        outcome = Outcome.CONNECT_ERROR
+    else:
+        outcome = Outcome.CONNECT_ERROR
+    run.record(
+        method, url, outcome, address, error=str(error) if error else "no response", elapsed=reply.elapsed,
+        authenticated=authenticated,
+    )  # fmt: skip
+
+
+_REASONS = {
+    400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+}  # fmt: skip
+
+
+def _status_text(status: int) -> str:
+    reason = _REASONS.get(status)
+    return f"HTTP {status} {reason}" if reason else f"HTTP {status}: not an Autodiscover answer"

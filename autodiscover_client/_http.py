@@ -1,0 +1,242 @@
+"""``RequestsTransport``: the default transport, and the only module that imports requests and certifi."""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import certifi
+import requests
+import requests.adapters
+
+from ._errors import (
+    ConnectError,
+    ResolverError,
+    ResponseTooLargeError,
+    TLSError,
+    TransportError,
+    TransportTimeoutError,
+)
+from ._seams import HttpRequest, HttpResponse, Resolver
+
+DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by default)
+_CHUNK = 16 * 1024
+
+
+class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
+    """Verify TLS for the name in the ``Host`` header when the URL names an address instead.
+
+    This is how an address override connects to ``127.0.0.1`` yet sends SNI for, and verifies the
+    certificate of, ``autodiscover.example.com`` (urllib3's ``server_hostname``/``assert_hostname``).
+    """
+
+    def build_connection_pool_key_attributes(  # type: ignore[override]
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        params: dict[str, Any] = dict(host_params)
+        kwargs: dict[str, Any] = dict(pool_kwargs)
+        pinned = request.headers.get("Host")
+        if pinned and params.get("scheme") == "https":
+            name = urlsplit(f"//{pinned}").hostname or pinned
+            kwargs["server_hostname"] = name
+            kwargs["assert_hostname"] = name
+        return params, kwargs
+
+
+class RequestsTransport:
+    """Make one HTTP exchange with requests, safely.
+
+    TLS is always verified, against certifi's bundle or ``ca_bundle``; redirects are never followed;
+    bodies are read streamed and capped; every exchange is bounded by its ``timeout``.
+
+    Args:
+        ca_bundle: A PEM file of CA certificates to trust instead of certifi's.
+        connect_to: Address overrides: ``{(host, port): (address, port)}``. The connection goes to the
+            address while SNI, certificate verification and ``Host`` use the real name (like curl's
+            ``--connect-to``).
+        resolver: If given, host names are resolved with it (A, then AAAA) instead of the system.
+        max_body: The largest body accepted, in bytes.
+        session: A requests session to use (its redirect and verification settings are overridden).
+    """
+
+    def __init__(
+        self,
+        *,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        connect_to: Mapping[tuple[str, int], tuple[str, int]] | None = None,
+        resolver: Resolver | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._verify = os.fspath(ca_bundle) if ca_bundle is not None else certifi.where()
+        self._connect_to = {
+            (host.lower().rstrip("."), port): target for (host, port), target in (connect_to or {}).items()
+        }
+        self._resolver = resolver
+        self._max_body = max_body
+        self._session = session or requests.Session()
+        self._session.trust_env = False  # no proxies or netrc credentials picked up behind the caller's back
+        adapter = _PinnedNameAdapter()
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+
+    def __repr__(self) -> str:
+        return f"RequestsTransport(ca_bundle={self._verify!r}, connect_to={self._connect_to!r})"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> RequestsTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
+        """Make the request. See :class:`~autodiscover_client.Transport`.
+
+        Raises:
+            ConnectError, TLSError, TransportTimeoutError, ResponseTooLargeError, TransportError.
+        """
+        deadline = time.monotonic() + timeout
+        parts = urlsplit(request.url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise TransportError(f"cannot send to {request.url!r}: only http and https URLs are supported")
+        if request.credentials is not None and scheme != "https":
+            raise TransportError("refusing to send credentials over plain http (DESIGN §4 rule 2)")
+        host = parts.hostname.rstrip(".").lower()
+        port = parts.port or (443 if scheme == "https" else 80)
+        targets = self._targets(host, port, deadline)
+        last_error: TransportError | None = None
+        for target in targets:
+            try:
+                return self._send_to(request, parts, target, deadline)
+            except ConnectError as exc:  # try the next address, as a browser would
+                last_error = exc
+        raise last_error or ConnectError(f"{request.url}: no address to connect to")
+
+    def _targets(self, host: str, port: int, deadline: float) -> list[tuple[str, int] | None]:
+        override = self._connect_to.get((host, port))
+        if override is not None:
+            return [override]
+        if self._resolver is None or _is_ip(host):
+            return [None]
+        try:
+            addresses = self._resolver.resolve_addresses(host, timeout=_left(deadline))
+        except ResolverError as exc:
+            raise ConnectError(f"cannot resolve {host}: {exc}") from exc
+        if not addresses:
+            raise ConnectError(f"cannot resolve {host}: no A or AAAA records")
+        return [(address, port) for address in addresses]
+
+    def _send_to(
+        self, request: HttpRequest, parts: Any, target: tuple[str, int] | None, deadline: float
+    ) -> HttpResponse:
+        headers = {name: value for name, value in request.headers}
+        headers.setdefault("Accept-Encoding", "identity")  # a compressed body could bypass the size cap
+        url = request.url
+        if target is not None:
+            address, port = target
+            literal = f"[{address}]" if ":" in address else address
+            url = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+            headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
+        if request.credentials is not None:
+            headers["Authorization"] = request.credentials.authorization()
+        left = _left(deadline)
+        try:
+            response = self._session.request(
+                request.method,
+                url,
+                data=request.body or None,
+                headers=headers,
+                timeout=(left, left),
+                verify=self._verify,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.exceptions.RequestException as exc:
+            raise _translate(exc, request.url) from exc
+        try:
+            body = self._read_body(response, deadline, request.url)
+        finally:
+            response.close()
+        return HttpResponse(status=response.status_code, headers=tuple(response.headers.items()), body=body)
+
+    def _read_body(self, response: requests.Response, deadline: float, url: str) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_body:
+            raise ResponseTooLargeError(f"{url}: body of {declared} bytes exceeds the {self._max_body}-byte cap")
+        raw = response.raw
+        # read1 returns what has arrived, so a 1 byte/s trickle still meets the deadline check below.
+        read = getattr(raw, "read1", None) or raw.read
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                chunk = read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self._max_body:
+                    raise ResponseTooLargeError(f"{url}: body exceeds the {self._max_body}-byte cap")
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise TransportTimeoutError(f"{url}: the body did not arrive within the timeout")
+        except (requests.exceptions.RequestException, OSError, http.client.HTTPException) as exc:
+            raise _translate(exc, url) from exc
+        except Exception as exc:  # urllib3's own errors during a streamed read
+            if type(exc).__module__.startswith("urllib3"):
+                raise _translate(exc, url) from exc
+            raise
+        return b"".join(chunks)
+
+
+def _left(deadline: float) -> float:
+    return max(0.001, deadline - time.monotonic())
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _translate(exc: BaseException, url: str) -> TransportError:
+    """Map requests/urllib3 errors to ours, most specific first (cf. httpx's map_httpcore_exceptions)."""
+    text = _root_cause(exc)
+    if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
+        return TLSError(f"{url}: TLS failed: {text}")
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return TransportTimeoutError(f"{url}: connect timed out")
+    if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)) or "Timeout" in type(exc).__name__:
+        return TransportTimeoutError(f"{url}: read timed out")
+    if "header" in text.lower() and ("too long" in text.lower() or "more than" in text.lower()):
+        return ResponseTooLargeError(f"{url}: response headers too large: {text}")
+    if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
+        return ConnectError(f"{url}: {text}")
+    return TransportError(f"{url}: {text}")
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost message, without urllib3's pool and object reprs."""
+    seen: BaseException = exc
+    while True:
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        nested = nested or getattr(seen, "reason", None) if not isinstance(nested, BaseException) else nested
+        if not isinstance(nested, BaseException) or nested is seen:
+            break
+        seen = nested
+    message = str(seen)
+    if ": " in message and "object at 0x" in message:
+        message = message.split(": ", 1)[1]
+    return message or type(seen).__name__
