@@ -1,0 +1,214 @@
+"""Fakes for the seams: no network, no sleeping, and a record of what was asked."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from .._errors import (
+    AutodiscoverError,
+    ConnectError,
+    ResolverError,
+    ResolverTimeoutError,
+    TransportError,
+)
+from .._policy import RedirectProposal
+from .._seams import HttpRequest, HttpResponse, SrvRecord
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told to (or when a fake transport simulates latency)."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        """Return the current fake time."""
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        with self._lock:
+            self._now += seconds
+
+
+class FakeResolver:
+    """DNS data per name, failures on demand, and a log of queries.
+
+    Args:
+        srv: ``{name: [SrvRecord or (priority, weight, port, target), ...]}``, in the order to return.
+        addresses: ``{host: [address, ...]}``.
+        nxdomain: Names that do not exist (answered as empty, like a real resolver adapter).
+        timeouts: Names whose lookups raise :class:`ResolverTimeoutError`.
+        failures: Names whose lookups raise :class:`ResolverError` (SERVFAIL and the like).
+    """
+
+    def __init__(
+        self,
+        srv: Mapping[str, Iterable[SrvRecord | tuple[int, int, int, str]]] | None = None,
+        addresses: Mapping[str, Iterable[str]] | None = None,
+        *,
+        nxdomain: Iterable[str] = (),
+        timeouts: Iterable[str] = (),
+        failures: Iterable[str] = (),
+    ) -> None:
+        self.srv = {_key(name): tuple(_record(r) for r in records) for name, records in (srv or {}).items()}
+        self.addresses = {_key(host): tuple(found) for host, found in (addresses or {}).items()}
+        self.nxdomain = {_key(name) for name in nxdomain}
+        self.timeouts = {_key(name) for name in timeouts}
+        self.failures = {_key(name) for name in failures}
+        self._queries: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def queries(self) -> tuple[tuple[str, str], ...]:
+        """``(name, type)`` of every query, in order."""
+        with self._lock:
+            return tuple(self._queries)
+
+    def resolve_srv(self, name: str, *, timeout: float) -> Sequence[SrvRecord]:
+        """Return the configured SRV records of ``name``."""
+        self._check(name, "SRV")
+        return self.srv.get(_key(name), ())
+
+    def resolve_addresses(self, host: str, *, timeout: float) -> Sequence[str]:
+        """Return the configured addresses of ``host``."""
+        self._check(host, "A/AAAA")
+        return self.addresses.get(_key(host), ())
+
+    def _check(self, name: str, kind: str) -> None:
+        key = _key(name)
+        with self._lock:
+            self._queries.append((key, kind))
+        if key in self.timeouts:
+            raise ResolverTimeoutError(f"{kind} lookup of {key} timed out")
+        if key in self.failures:
+            raise ResolverError(f"{kind} lookup of {key} failed: SERVFAIL")
+
+
+def _key(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
+def _record(record: SrvRecord | tuple[int, int, int, str]) -> SrvRecord:
+    if isinstance(record, SrvRecord):
+        return record
+    priority, weight, port, target = record
+    return SrvRecord(priority=priority, weight=weight, port=port, target=target)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SentRequest:
+    """What a :class:`FakeTransport` received. Holds whether credentials were attached, never the secret."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    authenticated: bool
+    username: str | None
+
+
+Handler = Callable[[HttpRequest], HttpResponse]
+Route = HttpResponse | AutodiscoverError | Handler | Sequence[HttpResponse | AutodiscoverError]
+
+
+class FakeTransport:
+    """Routes requests by ``(method, url)`` to responses, errors or handlers, and records them all.
+
+    Args:
+        routes: ``{(method, url): route}`` or ``{url: route}`` (any method). A route is an
+            :class:`HttpResponse`, an exception to raise (e.g. :class:`TLSError`), a handler callable, or
+            a sequence of those to give in turn (the last one repeats).
+        handler: Called for requests no route matches. Without it, they get :class:`ConnectError`,
+            which is what most dead candidates do in real life.
+        latency: Seconds each request takes, by URL (or ``"*"`` for all); needs ``clock``.
+        clock: The :class:`FakeClock` to advance by the latency.
+    """
+
+    def __init__(
+        self,
+        routes: Mapping[str | tuple[str, str], Route] | None = None,
+        *,
+        handler: Handler | None = None,
+        latency: Mapping[str, float] | None = None,
+        clock: FakeClock | None = None,
+    ) -> None:
+        self._routes: dict[tuple[str, str], Route] = {}
+        for key, route in (routes or {}).items():
+            method, url = key if isinstance(key, tuple) else ("*", key)
+            self._routes[(method.upper(), url)] = route
+        self._handler = handler
+        self._latency = dict(latency or {})
+        self._clock = clock
+        self._served: dict[tuple[str, str], int] = {}
+        self._requests: list[SentRequest] = []
+        self._lock = threading.Lock()
+
+    @property
+    def requests(self) -> tuple[SentRequest, ...]:
+        """Every request received, in order."""
+        with self._lock:
+            return tuple(self._requests)
+
+    def credentials_sent_to(self) -> tuple[str, ...]:
+        """The URLs that received credentials, in order."""
+        return tuple(r.url for r in self.requests if r.authenticated)
+
+    def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
+        """Answer from the routes (see the class docstring)."""
+        if request.credentials is not None and not request.url.lower().startswith("https://"):
+            raise TransportError("refusing to send credentials over plain http")
+        sent = SentRequest(
+            method=request.method,
+            url=request.url,
+            headers=request.headers,
+            body=request.body,
+            authenticated=request.credentials is not None,
+            username=request.credentials.username if request.credentials is not None else None,
+        )
+        with self._lock:
+            self._requests.append(sent)
+        delay = self._latency.get(request.url, self._latency.get("*", 0.0))
+        if delay and self._clock is not None:
+            self._clock.advance(delay)
+        route = self._route(request)
+        if isinstance(route, AutodiscoverError):
+            raise route
+        if isinstance(route, HttpResponse):
+            return route
+        return route(request)
+
+    def _route(self, request: HttpRequest) -> HttpResponse | AutodiscoverError | Handler:
+        key = next((k for k in ((request.method.upper(), request.url), ("*", request.url)) if k in self._routes), None)
+        if key is None:
+            if self._handler is not None:
+                return self._handler
+            return ConnectError(f"{request.url}: connection refused (no route in FakeTransport)")
+        route = self._routes[key]
+        if isinstance(route, Sequence) and not isinstance(route, (HttpResponse, AutodiscoverError)):
+            with self._lock:
+                index = self._served.get(key, 0)
+                self._served[key] = index + 1
+            return route[min(index, len(route) - 1)]
+        return route
+
+
+class RecordingApprover:
+    """A redirect approver that records every proposal and answers from a fixed set of hosts.
+
+    Args:
+        allow: Hosts (or domains, for address redirects) to approve; everything else is denied.
+    """
+
+    def __init__(self, allow: Iterable[str] = ()) -> None:
+        self.allow = {host.lower() for host in allow}
+        self.proposals: list[RedirectProposal] = []
+
+    def __call__(self, proposal: RedirectProposal, /) -> bool:
+        """Record ``proposal`` and approve it if its host is allowed."""
+        self.proposals.append(proposal)
+        return proposal.host.lower() in self.allow
