@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .._pox import BASE_NS, MOBILESYNC_NS, OUTLOOK_NS
-from .._seams import HttpResponse
+from autodiscover_client._pox import BASE_NS, MOBILESYNC_NS, OUTLOOK_NS
+from autodiscover_client._seams import HttpResponse
 
 _XML = (("Content-Type", "text/xml; charset=utf-8"),)
 

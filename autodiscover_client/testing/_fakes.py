@@ -6,15 +6,15 @@ import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .._errors import (
+from autodiscover_client._errors import (
     AutodiscoverError,
     ConnectError,
     ResolverError,
     ResolverTimeoutError,
     TransportError,
 )
-from .._policy import RedirectProposal
-from .._seams import HttpRequest, HttpResponse, SrvRecord
+from autodiscover_client._policy import RedirectProposal
+from autodiscover_client._seams import HttpRequest, HttpResponse, SrvRecord
 
 
 class FakeClock:
