@@ -173,7 +173,7 @@ class RequestsTransport:
     def _read_body(self, response: requests.Response, deadline: float, url: str) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_body:
-            raise ResponseTooLargeError(f"{url}: body of {declared} bytes exceeds the {self._max_body}-byte cap")
+            raise ResponseTooLargeError(f"the body of {declared} bytes exceeds the {self._max_body}-byte cap")
         raw = response.raw
         # read1 returns what has arrived, so a 1 byte/s trickle still meets the deadline check below.
         read = getattr(raw, "read1", None) or raw.read
@@ -186,10 +186,10 @@ class RequestsTransport:
                     break
                 size += len(chunk)
                 if size > self._max_body:
-                    raise ResponseTooLargeError(f"{url}: body exceeds the {self._max_body}-byte cap")
+                    raise ResponseTooLargeError(f"the body exceeds the {self._max_body}-byte cap")
                 chunks.append(chunk)
                 if time.monotonic() > deadline:
-                    raise TransportTimeoutError(f"{url}: the body did not arrive within the timeout")
+                    raise TransportTimeoutError("the body did not arrive within the timeout")
         except (requests.exceptions.RequestException, OSError, http.client.HTTPException) as exc:
             raise _translate(exc, url) from exc
         except Exception as exc:  # urllib3's own errors during a streamed read
@@ -215,16 +215,16 @@ def _translate(exc: BaseException, url: str) -> TransportError:
     """Map requests/urllib3 errors to ours, most specific first (cf. httpx's map_httpcore_exceptions)."""
     text = _root_cause(exc)
     if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
-        return TLSError(f"{url}: TLS failed: {text}")
+        return TLSError(f"TLS failed: {text}")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return TransportTimeoutError(f"{url}: connect timed out")
+        return TransportTimeoutError("connect timed out")
     if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)) or "Timeout" in type(exc).__name__:
-        return TransportTimeoutError(f"{url}: read timed out")
+        return TransportTimeoutError("read timed out")
     if "header" in text.lower() and ("too long" in text.lower() or "more than" in text.lower()):
-        return ResponseTooLargeError(f"{url}: response headers too large: {text}")
+        return ResponseTooLargeError(f"response headers too large: {text}")
     if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
-        return ConnectError(f"{url}: {text}")
-    return TransportError(f"{url}: {text}")
+        return ConnectError(f"{text}")
+    return TransportError(f"{text}")
 
 
 def _root_cause(exc: BaseException) -> str:
@@ -237,6 +237,9 @@ def _root_cause(exc: BaseException) -> str:
             break
         seen = nested
     message = str(seen)
-    if ": " in message and "object at 0x" in message:
+    # urllib3 prefixes "HTTPSConnection(host=..., port=...): " or an object repr; the trail has the URL.
+    if message.startswith(("HTTPSConnection(", "HTTPConnection(", "<")) and "): " in message:
+        message = message.split("): ", 1)[1]
+    elif "object at 0x" in message and ": " in message:
         message = message.split(": ", 1)[1]
     return message or type(seen).__name__

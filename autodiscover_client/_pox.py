@@ -154,6 +154,10 @@ def parse_response(body: bytes) -> Document:
     """
     if not body.strip():
         raise InvalidResponseError("the body is empty")
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        # Web sites on root domains and captive portals answer HTML (PROTOCOL.md §1.9): say so plainly.
+        raise InvalidResponseError("an HTML page, not an Autodiscover response")
     try:
         root = defusedxml.ElementTree.fromstring(body, forbid_dtd=True)
     except defusedxml.DefusedXmlException as exc:
