@@ -126,13 +126,17 @@ class Run:
 
 
 def normalise_url(url: str) -> str:
-    """Lower-case scheme and host and drop a default port, so loops are caught however spelled."""
+    """Lower-case scheme, host and path and drop a default port, so loops are caught however spelled.
+
+    Autodiscover paths are case-insensitive in practice (PROTOCOL.md §1.4: Outlook sends
+    ``/Autodiscover/Autodiscover.xml``), so ``/AUTODISCOVER/...`` is the same endpoint.
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
     port = parts.port
     netloc = host if port is None or (scheme, port) in (("https", 443), ("http", 80)) else f"{host}:{port}"
-    return f"{scheme}://{netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+    return f"{scheme}://{netloc}{(parts.path or '/').lower()}" + (f"?{parts.query}" if parts.query else "")
 
 
 def endpoint_url(host: str, port: int = 443) -> str:
