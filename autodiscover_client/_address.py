@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 
 import idna
 
@@ -16,6 +17,10 @@ from ._errors import InvalidEmailError
 # RFC 5322 §3.2.3 atext, plus any non-ASCII character (RFC 6531 allows UTF-8 local parts).
 _ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# RFC 5322 §3.2.4: one quoted-string, i.e. no unescaped DQUOTE inside ('"a"b"@c"' is two, plus text).
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# The full stop and the three dots UTS #46 maps to it (RFC 3490 §3.1): any of them may end the domain.
+_DOTS = (".", "\u3002", "\uff0e", "\uff61")
 _MAX_LOCAL_OCTETS = 64  # RFC 5321 §4.5.3.1.1
 _MAX_DOMAIN_OCTETS = 253  # RFC 1035 §2.3.4, without the root label
 
@@ -48,10 +53,11 @@ def parse_email(text: str) -> EmailAddress:
         raise InvalidEmailError(f"an e-mail address must be a str, not {type(text).__name__}")
     if not text:
         raise InvalidEmailError("the e-mail address is empty")
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text if ch != " ") or (
+    # Cc covers C0, DEL and C1; Cs (lone surrogates) is not text at all and cannot even be UTF-8 encoded.
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cs") for ch in text if ch != " ") or (
         " " in text and not text.startswith('"')
     ):
-        raise InvalidEmailError(f"{text!r} contains white space or control characters")
+        raise InvalidEmailError(f"{text!r} contains white space, control characters or lone surrogates")
     at = _split_at(text)
     local, raw_domain = text[:at], text[at + 1 :]
     _check_local(local, text)
@@ -98,8 +104,10 @@ def _check_local(local: str, text: str) -> None:
         raise InvalidEmailError(f"the local part of {text!r} is longer than {_MAX_LOCAL_OCTETS} octets")
     if local.startswith('"'):
         # RFC 5322 §3.2.4 quoted-string: the whole local part must be one quoted string.
-        if len(local) < 2 or not local.endswith('"') or (local.endswith('\\"') and not local.endswith('\\\\"')):
-            raise InvalidEmailError(f"the quoted local part of {text!r} is malformed")
+        if not _QUOTED.fullmatch(local):
+            raise InvalidEmailError(
+                f"the quoted local part of {text!r} is malformed: it must be exactly one quoted string"
+            )
         return
     if '"' in local:
         raise InvalidEmailError(f"the local part of {text!r} mixes quoted and unquoted text")
@@ -111,7 +119,7 @@ def _check_local(local: str, text: str) -> None:
 
 
 def _normalise_domain(raw: str, text: str) -> str:
-    domain = raw[:-1] if raw.endswith(".") else raw
+    domain = raw[:-1] if raw.endswith(_DOTS) else raw
     if not domain:
         raise InvalidEmailError(f"{text!r} has an empty domain")
     if domain.startswith("["):

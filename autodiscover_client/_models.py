@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -253,14 +254,11 @@ class ProtocolSettings:
         The value is 32 bits of hex: 4 bits structure version, 6 major, 6 minor, 1 flag, 15 build
         (PROTOCOL.md §3.5).
         """
-        if not self.server_version:
+        text = (self.server_version or "").strip()
+        # Exactly 8 hex digits: int(..., 16) alone would also take "0x…", "+…" and "7_3".
+        if len(text) != 8 or not all(ch in string.hexdigits for ch in text):
             return None
-        try:
-            value = int(self.server_version, 16)
-        except ValueError:
-            return None
-        if value >> 32:
-            return None
+        value = int(text, 16)
         return ((value >> 22) & 0x3F, (value >> 16) & 0x3F, value & 0x7FFF)
 
 

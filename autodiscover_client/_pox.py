@@ -388,8 +388,11 @@ def _parse_web(block: Element) -> WebEndpoint:
     )
 
 
+_MAX_INT_DIGITS = 18  # ports, TTLs: a hostile 5000-digit value must not hit int()'s 4300-digit ValueError
+
+
 def _int(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= _MAX_INT_DIGITS else None
 
 
 _TRUE = frozenset({"on", "true", "yes", "1"})
