@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._address import EmailAddress, parse_email
 from ._api import Discoverer, discover
-from ._dns import DnspythonResolver
 from ._errors import (
     AuthenticationError,
     AutodiscoverError,
@@ -27,7 +28,6 @@ from ._errors import (
     TransportError,
     TransportTimeoutError,
 )
-from ._http import RequestsTransport
 from ._models import (
     DEFAULT_ORDER,
     MICROSOFT_ORDER,
@@ -58,6 +58,10 @@ from ._pox import (
 )
 from ._seams import BasicCredentials, Clock, HttpRequest, HttpResponse, Resolver, SrvRecord, Transport
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._dns import DnspythonResolver
+    from ._http import RequestsTransport
 
 __all__ = [
     "DEFAULT_ORDER",
@@ -116,3 +120,17 @@ __all__ = [
     "parse_email",
     "parse_response",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The default adapters import dnspython and requests; load them on first use, so that
+    # `import autodiscover_client` stays light (benchmarks/bench_import.py holds us to it).
+    if name == "DnspythonResolver":
+        from ._dns import DnspythonResolver
+
+        return DnspythonResolver
+    if name == "RequestsTransport":
+        from ._http import RequestsTransport
+
+        return RequestsTransport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
