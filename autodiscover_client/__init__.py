@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._address import EmailAddress, parse_email
 from ._api import Discoverer, discover
+from ._cache import Cache, CachedEndpoint, DiskCache, MemoryCache, default_cache_dir
 from ._errors import (
     AuthenticationError,
     AutodiscoverError,
@@ -71,11 +72,14 @@ __all__ = [
     "AuthenticationError",
     "AutodiscoverError",
     "BasicCredentials",
+    "Cache",
+    "CachedEndpoint",
     "Clock",
     "ConnectError",
     "DeadlineExceededError",
     "Discoverer",
     "DiscoveryError",
+    "DiskCache",
     "DnspythonResolver",
     "EmailAddress",
     "ErrorDocument",
@@ -84,6 +88,7 @@ __all__ = [
     "InvalidEmailError",
     "InvalidResponseError",
     "MapiEndpoint",
+    "MemoryCache",
     "Method",
     "MobileSyncServer",
     "NetworkRequirements",
@@ -115,6 +120,7 @@ __all__ = [
     "WebEndpoint",
     "__version__",
     "build_request",
+    "default_cache_dir",
     "deny_all",
     "discover",
     "parse_email",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from ._address import parse_email
+from ._address import EmailAddress, parse_email
+from ._cache import Cache, Replay, address_key, cached_discovery, domain_key, endpoint_key, ttl_seconds
 from ._errors import (
     AuthenticationError,
     DeadlineExceededError,
@@ -41,6 +42,9 @@ class Discoverer:
         schema: The response schema to ask for (``Schema.OUTLOOK`` or ``Schema.MOBILESYNC``).
         user_agent: The ``User-Agent`` header.
         clock: A monotonic clock (tests pass a fake one).
+        cache: Where to remember winning endpoints (:class:`MemoryCache`, :class:`DiskCache` or your own
+            :class:`Cache`). A cached endpoint is tried first; if it fails it is dropped and full
+            discovery runs once (PROTOCOL.md §6). ``None`` (the default) caches nothing.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class Discoverer:
         schema: Schema = Schema.OUTLOOK,
         user_agent: str = DEFAULT_USER_AGENT,
         clock: Clock | None = None,
+        cache: Cache | None = None,
     ) -> None:
         self.methods = tuple(Method(method) for method in methods)
         if not self.methods:
@@ -74,6 +79,7 @@ class Discoverer:
         self._resolver = resolver
         self._transport = transport
         self._owned_transport = transport is None
+        self.cache = cache
 
     def _get_resolver(self) -> Resolver:
         if self._resolver is None:
@@ -121,12 +127,41 @@ class Discoverer:
             address=address, credentials=credentials, policy=self.policy, schema=self.schema,
             user_agent=self.user_agent,
         )  # fmt: skip
-        flow = discovery(run, address, self.methods)
+        replay = self._cached(address)
+        # A cache hit is driven one step at a time: it is one endpoint, and the fallback is rare.
+        flow = (
+            discovery(run, address, self.methods)
+            if replay is None
+            else cached_discovery(run, address, self.methods, replay)
+        )
         deadline = self._clock.monotonic() + self.timeout
         found, deadline_hit = self._drive(flow, run, deadline, str(address))
+        self._remember(address, found, run, replay)
         if found is not None:
             return _settings(found, run)
         raise _failure(run, str(address), deadline_hit, self.timeout)
+
+    def _cached(self, address: EmailAddress) -> Replay | None:
+        """The cached endpoint to try first: the address's own, else its domain's (if its method is in use)."""
+        if self.cache is None:
+            return None
+        schema = self.schema.value
+        for key in (address_key(schema, str(address)), domain_key(schema, address.domain)):
+            endpoint = self.cache.get(key)
+            if endpoint is not None and endpoint.method in self.methods:
+                return Replay(endpoint=endpoint, key=key)
+        return None
+
+    def _remember(self, address: EmailAddress, found: Found | None, run: Run, replay: Replay | None) -> None:
+        if self.cache is None:
+            return
+        if replay is not None and replay.failed:
+            self.cache.drop(replay.key)
+        if found is None or (replay is not None and not replay.failed and found.url == replay.endpoint.url):
+            return  # a hit is not re-stored: full discovery still runs once per TTL
+        key = endpoint_key(self.schema.value, address, found, run.attempts)
+        if key is not None:
+            self.cache.put(key, found.method, found.url, ttl=ttl_seconds(found.document.protocols))
 
     def _drive(self, flow: Flow[Found | None], run: Run, deadline: float, email: str) -> tuple[Found | None, bool]:
         """Perform the core's operations one at a time until it returns or the deadline passes."""
@@ -217,6 +252,7 @@ def discover(
     schema: Schema = Schema.OUTLOOK,
     user_agent: str = DEFAULT_USER_AGENT,
     clock: Clock | None = None,
+    cache: Cache | None = None,
 ) -> Settings:
     """Find a mail account's server settings the way Outlook does.
 
@@ -231,7 +267,7 @@ def discover(
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
         methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
-            user_agent, clock: As for :class:`Discoverer`.
+            user_agent, clock, cache: As for :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.
@@ -246,6 +282,6 @@ def discover(
     with Discoverer(
         methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=resolver,
         transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
-        schema=schema, user_agent=user_agent, clock=clock,
+        schema=schema, user_agent=user_agent, clock=clock, cache=cache,
     ) as discoverer:  # fmt: skip
         return discoverer.discover(email, password, username=username, credentials=credentials)
