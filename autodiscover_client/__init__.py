@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._address import EmailAddress, parse_email
 from ._api import Discoverer, discover
+from ._batch import BatchProgress, BatchResult, BatchResults, BatchStats, CredentialSource, discover_many
 from ._cache import Cache, CachedEndpoint, DiskCache, MemoryCache, default_cache_dir
 from ._errors import (
     AuthenticationError,
@@ -72,10 +73,15 @@ __all__ = [
     "AuthenticationError",
     "AutodiscoverError",
     "BasicCredentials",
+    "BatchProgress",
+    "BatchResult",
+    "BatchResults",
+    "BatchStats",
     "Cache",
     "CachedEndpoint",
     "Clock",
     "ConnectError",
+    "CredentialSource",
     "DeadlineExceededError",
     "Discoverer",
     "DiscoveryError",
@@ -123,6 +129,7 @@ __all__ = [
     "default_cache_dir",
     "deny_all",
     "discover",
+    "discover_many",
     "parse_email",
     "parse_response",
 ]
