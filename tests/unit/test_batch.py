@@ -131,7 +131,10 @@ def test_total_is_unknown_for_a_generator() -> None:
 
 def test_per_address_credentials() -> None:
     """Each address authenticates with what the credential source returns for it; None sends nothing."""
-    passwords = {"a@d0.example": "pw-a", "b@d0.example": BasicCredentials("admin", "pw-b")}
+    passwords: dict[str, str | BasicCredentials] = {
+        "a@d0.example": "pw-a",
+        "b@d0.example": BasicCredentials("admin", "pw-b"),
+    }
     sent: list[tuple[str, str | None]] = []
 
     def answer(request: HttpRequest) -> HttpResponse:
