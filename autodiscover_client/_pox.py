@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
 
@@ -181,6 +182,7 @@ def parse_response(body: bytes) -> Document:
     raise InvalidResponseError(f"unknown Autodiscover response schema {response_ns!r}")
 
 
+@functools.lru_cache(maxsize=1024)  # tags repeat across and within responses; this halves parse time
 def _split(tag: str) -> tuple[str, str]:
     """Return (canonical namespace, local name). The ``https://`` spelling is an alias (PROTOCOL.md §3.1)."""
     if tag.startswith("{"):
@@ -197,12 +199,17 @@ def _local(element: Element) -> str:
 
 def _children(element: Element, name: str | None = None) -> Iterator[Element]:
     for child in element:
-        if isinstance(child.tag, str) and (name is None or _local(child) == name):
+        tag = child.tag
+        if isinstance(tag, str) and (name is None or _split(tag)[1] == name):
             yield child
 
 
 def _child(element: Element, name: str) -> Element | None:
-    return next(_children(element, name), None)
+    for child in element:  # not next(_children(...)): a generator per lookup is a third of the parse time
+        tag = child.tag
+        if isinstance(tag, str) and _split(tag)[1] == name:
+            return child
+    return None
 
 
 def _text(element: Element | None) -> str | None:
@@ -336,8 +343,13 @@ _FIELDS: dict[str, tuple[str, str]] = {
 def _parse_protocol(protocol: Element) -> ProtocolSettings:
     values: dict[str, object] = {}
     elements: list[tuple[str, str]] = []
-    for child in _children(protocol):
-        name = _local(child)
+    first: dict[str, str] = {}  # the first Type and AuthPackage texts, used below
+    split, fields, append = _split, _FIELDS, elements.append  # locals: this loop is the parser's hot path
+    for child in protocol:  # a plain loop, not _children(), for the same reason (bench_parse.py)
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = split(tag)[1]
         if len(child):
             if name in ("Internal", "External"):
                 values[name.lower()] = _parse_web(child)
@@ -354,16 +366,20 @@ def _parse_protocol(protocol: Element) -> ProtocolSettings:
                     ipv6_end=_child_text(child, "IPv6End"),
                 )
             continue
-        text = _text(child) or ""
-        elements.append((name, text))
-        known = _FIELDS.get(name)
-        if known is None or known[0] in values:
-            continue  # unknown elements stay in `elements`; the first of a repeated one wins
+        text = (child.text or "").strip()
+        append((name, text))
+        known = fields.get(name)
+        if known is None:
+            if name in ("Type", "AuthPackage"):
+                first.setdefault(name, text)
+            continue  # unknown elements stay in `elements`
+        if known[0] in values:
+            continue  # the first of a repeated element wins
         field, kind = known
         values[field] = _int(text) if kind == _INT else _bool(text) if kind == _BOOL else text
     # The MAPI/HTTP form names its type in an attribute, with no Type child (MS-OXDSCLI §4.4).
-    type_ = _child_text(protocol, "Type") or protocol.get("Type") or ""
-    auth_package = _child_text(protocol, "AuthPackage")
+    type_ = first.get("Type") or protocol.get("Type") or ""
+    auth_package = first.get("AuthPackage")
     values["auth_package"] = auth_package.lower() if auth_package else auth_package
     security, conflict = _security(values.get("ssl"), values.get("encryption"), values.get("port"))
     return ProtocolSettings(
