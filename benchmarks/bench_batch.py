@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         serve(domains_n, args.latency)
         return 0
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(FD_LIMIT, hard), hard))
 
     from autodiscover_client import DnspythonResolver, HttpRequest, RequestsTransport, build_request, discover_many
@@ -201,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
          "--latency", str(args.latency)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout is not None
+    assert child.stdin is not None
     info = json.loads(child.stdout.readline())
 
     def server_stats() -> dict[str, Any]:
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             overrides[(domain_name(n), 443)] = ("127.0.0.1", port)
     resolver = DnspythonResolver(nameservers=[tuple(info["dns"])], timeout=REQUEST_TIMEOUT)  # type: ignore[list-item]
-    rng = random.Random(4)
+    rng = random.Random(4)  # noqa: S311 - a reproducible shuffle, not a secret
     everyone = [f"user{i}@{domain_name(i % domains_n)}" for i in range(addresses_n)]
     rng.shuffle(everyone)  # a mailbox export sorted by name: the domains interleave
     ok = True
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                         method="POST", url=f"https://autodiscover.{domain}/autodiscover/autodiscover.xml",
                         headers=(("Content-Type", "text/xml; charset=utf-8"),), body=build_request(address),
                     )  # fmt: skip
-                    assert 200 == transport.send(request, timeout=10).status
+                    assert transport.send(request, timeout=10).status == 200
                 sequential_rates.append(len(sample) / (time.perf_counter() - start))
 
             def run(addresses: list[str]) -> dict[str, Any]:
