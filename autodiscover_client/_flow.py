@@ -298,7 +298,16 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             run.record(method, url, Outcome.INVALID_RESPONSE, address, error=str(exc), **common)
             return None
         if isinstance(document, SettingsDocument):
-            run.record(method, url, Outcome.SETTINGS, address, **common)
+            problem = _unusable(document)
+            if problem is not None:
+                run.record(method, url, Outcome.INVALID_RESPONSE, address, error=problem, **common)
+                return None
+            note = None
+            if document.schema is not run.schema:
+                # mailcow answers mobilesync to Outlook requests (PROTOCOL.md §3.1, corpus 18): the answer is
+                # kept for its ActiveSync URL, never read as empty Outlook settings, and the trail says so.
+                note = f"a {document.schema.value} answer to a {run.schema.value} request"
+            run.record(method, url, Outcome.SETTINGS, address, error=note, **common)
             return Found(document=document, method=method, url=url, email=str(address))
         if isinstance(document, ErrorDocument):
             run.record(method, url, Outcome.SERVER_ERROR, address, error=document.describe(), **common)
@@ -310,6 +319,16 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             url = next_url
             continue
         return _redirect_address(run, method, url, address, document, common)
+
+
+def _unusable(document: SettingsDocument) -> str | None:
+    """Why a settings answer gives nothing to connect to, or ``None`` if it is usable."""
+    if document.schema is Schema.MOBILESYNC and not any(
+        server.type.casefold() == "mobilesync" and server.url_is_valid for server in document.mobilesync_servers
+    ):
+        # Z-Push's template sends an empty <Url> (corpus 15): that is no usable endpoint, not a success.
+        return "the mobilesync answer has no usable MobileSync URL"
+    return None
 
 
 def _follow(
