@@ -214,7 +214,8 @@ class ProtocolSettings:
 
     Absent elements are ``None``; their documented defaults are not filled in, except in the
     normalised ``security``. ``elements`` keeps every simple child, known or not, as
-    ``(local name, text)`` in document order, so nothing the server sent is lost.
+    ``(local name, text)`` in document order, and flattens unknown blocks to their leaves as
+    ``("Block/Leaf", text)``, so nothing the server sent is lost.
     """
 
     type: str

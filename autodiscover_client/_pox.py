@@ -17,7 +17,7 @@ import defusedxml.ElementTree
 from ._errors import InvalidResponseError
 from ._models import AlternativeMailbox, MobileSyncServer, ProtocolSettings, User
 from ._pox_protocol import parse_alternative_mailbox, parse_bool, parse_protocol, parse_user
-from ._pox_tree import child, child_text, children, local, simple_children, split, text
+from ._pox_tree import child, child_text, children, kept_children, local, split, text
 
 _MS = "http://schemas.microsoft.com/exchange/autodiscover/"
 BASE_NS = _MS + "responseschema/2006"
@@ -207,6 +207,10 @@ def _parse_error(error: Element, schema: Schema | None) -> ErrorDocument:
     )
 
 
+# Account children parsed into their own fields; every other child ends up in account_elements.
+_ACCOUNT_BLOCKS = frozenset({"Protocol", "AlternativeMailbox", "PublicFolderInformation", "Error"})
+
+
 def _parse_outlook(response: Element) -> Document:
     account = child(response, "Account")
     if account is None:
@@ -233,7 +237,7 @@ def _parse_outlook(response: Element) -> Document:
         user=parse_user(child(response, "User")),
         protocols=tuple(parse_protocol(p) for p in children(account, "Protocol")),
         account_type=child_text(account, "AccountType"),
-        account_elements=simple_children(account),
+        account_elements=kept_children(account, _ACCOUNT_BLOCKS),
         microsoft_online=parse_bool(child_text(account, "MicrosoftOnline")),
         alternative_mailboxes=tuple(parse_alternative_mailbox(b) for b in children(account, "AlternativeMailbox")),
         public_folder_smtp_address=child_text(child(account, "PublicFolderInformation"), "SmtpAddress"),

@@ -19,7 +19,7 @@ from ._models import (
     User,
     WebEndpoint,
 )
-from ._pox_tree import child, child_text, children, local, text
+from ._pox_tree import child, child_text, children, kept_children, local, text
 
 
 def parse_user(user: Element | None) -> User | None:
@@ -100,10 +100,14 @@ _FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Protocol children with fields of their own; unknown blocks are kept, flattened, in `elements`.
+_BLOCKS = frozenset({"Internal", "External", "MailStore", "AddressBook", "NetworkRequirements"})
+
+
 def parse_protocol(protocol: Element) -> ProtocolSettings:
     """One ``Protocol`` element, in any child order (gromox puts ``OOFUrl`` before ``Type``, corpus 19)."""
     values: dict[str, object] = {}
-    elements: list[tuple[str, str]] = []
+    elements = list(kept_children(protocol, _BLOCKS))
     for item in children(protocol):
         name = local(item)
         if len(item):
@@ -128,7 +132,6 @@ def parse_protocol(protocol: Element) -> ProtocolSettings:
                 )
             continue
         raw = text(item) or ""
-        elements.append((name, raw))
         known = _FIELDS.get(name)
         if known is None or known[0] in values:
             continue  # unknown elements stay in `elements`; the first of a repeated one wins

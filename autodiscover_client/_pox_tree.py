@@ -59,6 +59,35 @@ def child_text(element: Element | None, name: str) -> str | None:
     return text(child(element, name)) if element is not None else None
 
 
-def simple_children(element: Element) -> tuple[tuple[str, str], ...]:
-    """Every child without element children, as ``(local name, stripped text)`` in document order."""
-    return tuple((local(c), text(c) or "") for c in children(element) if not len(c))
+def kept_children(element: Element, parsed: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...]:
+    """Every child not parsed elsewhere, as ``(name, stripped text)`` in document order.
+
+    Simple children keep their local name; an unknown block (one not in ``parsed``) is flattened to its
+    leaves as ``("Block/Leaf", text)``, so nothing the server sent is lost ("Unknown elements … are
+    kept", DESIGN §3). The walk is iterative: nesting depth cannot exhaust the stack.
+    """
+    kept: list[tuple[str, str]] = []
+    for item in children(element):
+        name = local(item)
+        if not len(item):
+            kept.append((name, text(item) or ""))
+        elif name not in parsed:
+            kept.extend(_leaves(item, name))
+    return tuple(kept)
+
+
+def _leaves(block: Element, path: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    stack = [(path, iter(list(children(block))))]
+    while stack:
+        prefix, pending = stack[-1]
+        item = next(pending, None)
+        if item is None:
+            stack.pop()
+            continue
+        name = f"{prefix}/{local(item)}"
+        if len(item):
+            stack.append((name, iter(list(children(item)))))
+        else:
+            found.append((name, text(item) or ""))
+    return found

@@ -362,7 +362,24 @@ def test_unknown_account_children_and_nested_unknown_blocks_are_not_fatal() -> N
     body = account(
         "<Image>x.png</Image><Widget><Part>1</Part></Widget><Protocol><Type>IMAP</Type><Foo><Bar/></Foo></Protocol>"
     )
-    assert ["IMAP"] == [p.type for p in parse_settings(body).protocols]
+    document = parse_settings(body)
+    assert ["IMAP"] == [p.type for p in document.protocols]
+    assert (("Type", "IMAP"), ("Foo/Bar", "")) == document.protocols[0].elements
+    assert (("AccountType", "email"), ("Action", "settings"), ("Image", "x.png"), ("Widget/Part", "1")) == (
+        document.account_elements
+    )
+
+
+def test_unknown_blocks_are_flattened_in_document_order_at_any_depth() -> None:
+    """Nested unknown blocks keep every leaf as a path, beside the simple children, even when nested very deep."""
+    protocol = parse_protocol(
+        "<Foo><A>1</A><B><C> 2 </C></B></Foo><Type>EXHTTP</Type><Server>s</Server>"
+        "<Internal><OWAUrl>https://o.example.com/</OWAUrl></Internal><Bar>3</Bar>"
+    )
+    assert (("Foo/A", "1"), ("Foo/B/C", "2"), ("Type", "EXHTTP"), ("Server", "s"), ("Bar", "3")) == protocol.elements
+    assert protocol.internal is not None
+    deep = parse_protocol("<Type>IMAP</Type>" + "<X>" * 5000 + "leaf" + "</X>" * 5000)
+    assert ("/".join(["X"] * 5000), "leaf") == deep.elements[1]
 
 
 def test_the_first_of_a_repeated_element_wins_and_all_are_kept() -> None:
