@@ -296,7 +296,8 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             continue
         if not 200 <= response.status < 300:
             retry = _outlook_spelling(url) if response.status in PATH_CASE_STATUSES else None
-            why = _status_text(response.status) + (f"; trying Outlook's spelling {OUTLOOK_PATH}" if retry else "")
+            why = _status_text(response.status) + _error_in(response.body)
+            why += f"; trying Outlook's spelling {OUTLOOK_PATH}" if retry else ""
             run.record(method, url, Outcome.HTTP_ERROR, address, error=why, **common)
             if retry is None:
                 return None
@@ -329,6 +330,17 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             url = next_url
             continue
         return _redirect_address(run, method, url, address, document, common)
+
+
+def _error_in(body: bytes) -> str:
+    """``": <Autodiscover error>"`` when an error status carries one in its body, for the trail; else ``""``."""
+    if not body.strip():
+        return ""
+    try:
+        document = parse_response(body)
+    except InvalidResponseError:
+        return ""
+    return f": {document.describe()}" if isinstance(document, ErrorDocument) else ""
 
 
 def _outlook_spelling(url: str) -> str | None:

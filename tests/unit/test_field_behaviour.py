@@ -212,6 +212,14 @@ def test_a_path_casing_retry_keeps_the_credential_rules() -> None:
     assert ROOT_OUTLOOK == settings.source.url
 
 
+def test_an_autodiscover_error_inside_an_error_status_is_quoted_in_the_trail() -> None:
+    """A 500 whose body is an Autodiscover Error is still an HTTP error, and the trail says what the server said."""
+    transport = FakeTransport({ROOT: xml_response(error_body(603, "Internal error"), status=500), AUTO: OK})
+    settings = run(transport, methods=BOTH)
+    assert (Outcome.HTTP_ERROR, 500) == (settings.attempts[0].outcome, settings.attempts[0].status)
+    assert "HTTP 500 Internal Server Error: Autodiscover error 603: Internal error" == settings.attempts[0].error
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 599])
 def test_5xx_fails_only_its_candidate(status: int) -> None:
     """A server error status is an HTTP error of that URL (never retried there), then the next URL answers."""
