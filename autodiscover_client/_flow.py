@@ -39,8 +39,8 @@ from ._seams import Credentials, HttpRequest, HttpResponse, SrvRecord
 
 MAX_HOPS = 10  # "The client application should stop redirecting after 10 redirects" (Learn, Action (POX))
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
-# Outlook's spelling (PROTOCOL.md §1.4, MS-OXDISCO §1.6). Servers should treat paths case-insensitively, but
-# some routes match one spelling only: automx2 404s this one, others 404 ours; see PATH_CASE_STATUSES.
+# Outlook's spelling (PROTOCOL.md §1.4 [GROMOX-AD4GX]). MS-OXDISCO says the path is not case sensitive, but
+# some routes match one spelling only (automx2 404s this one; others 404 ours): see PATH_CASE_STATUSES.
 OUTLOOK_PATH = "/Autodiscover/Autodiscover.xml"
 PATH_CASE_STATUSES = frozenset({404, 405})
 # MS-OXDSCLI §3.2.5 names 302; Learn handles 301/302 and the EWS Managed API 301/302/303/307.
@@ -134,7 +134,7 @@ def normalise_url(url: str) -> str:
 
     The path keeps its case (DESIGN §3): servers with case-sensitive routes redirect
     ``/autodiscover/autodiscover.xml`` to ``/Autodiscover/Autodiscover.xml`` (or 404 one of them), and
-    that is a new URL, not a loop. A server bouncing between spellings still runs out of hops.
+    that is a new URL, not a loop. Two spellings redirecting to each other are caught on the second round.
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
