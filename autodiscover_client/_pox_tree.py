@@ -6,12 +6,14 @@ happens only in ``_pox`` (through defusedxml); this module only walks what was p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
 
 _HTTPS_MS = "https://schemas.microsoft.com/"
 
 
+@functools.lru_cache(maxsize=1024)  # tags repeat within and across responses (benchmarks/bench_parse.py)
 def split(tag: str) -> tuple[str, str]:
     """Return (canonical namespace, local name) of a tag in ElementTree's ``{uri}local`` form.
 
@@ -33,14 +35,19 @@ def local(element: Element) -> str:
 
 def children(element: Element, name: str | None = None) -> Iterator[Element]:
     """The child elements (not comments or processing instructions), optionally only those named ``name``."""
-    for child in element:
-        if isinstance(child.tag, str) and (name is None or local(child) == name):
-            yield child
+    for item in element:
+        tag = item.tag
+        if isinstance(tag, str) and (name is None or split(tag)[1] == name):
+            yield item
 
 
 def child(element: Element, name: str) -> Element | None:
     """The first child named ``name``, in any namespace; element order is never relied upon."""
-    return next(children(element, name), None)
+    for item in element:  # not next(children(...)): a generator per lookup costs a third of the parse
+        tag = item.tag
+        if isinstance(tag, str) and split(tag)[1] == name:
+            return item
+    return None
 
 
 def text(element: Element | None) -> str | None:
