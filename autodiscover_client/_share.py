@@ -8,7 +8,8 @@ repeating it.
 Only what cannot depend on the user or the credentials is shared (DESIGN §4):
 
 - DNS answers (SRV, A/AAAA), which name no user;
-- that a host refused the connection, failed TLS, or did not answer within the full request timeout;
+- that a host refused the connection, failed TLS, or twice in a row did not answer within the full
+  request timeout (one slow first contact is not enough);
 - the answer to the unauthenticated plain-http GET probe, which names no user (MS-OXDISCO §3.1.5.4);
 - a 404 or 405 to an unauthenticated POST (the resource does not exist, whoever asks).
 
@@ -139,7 +140,7 @@ class SharedResolver:
         try:
             value = lookup()
         except ResolverError as exc:
-            shareable = not isinstance(exc, ResolverTimeoutError) or timeout >= self._query_timeout * 0.99
+            shareable = not isinstance(exc, ResolverTimeoutError) or timeout >= self._query_timeout * 0.9
             self._settle(key, flight, error=exc, shared=shareable and not is_resource_error(exc))
             text = _resource_text(exc)
             if text is not None:
@@ -168,15 +169,16 @@ class _Origin:
         self.flight: _Flight | None = None  # the first contact, while in progress
         self.alive = False
         self.dead: TransportError | None = None
+        self.timeouts = 0  # full-length timeouts of first contacts so far
 
 
 class SharedTransport:
     """A :class:`Transport` that remembers dead hosts and user-independent answers for one batch.
 
     The first request to a host goes through while the others to that host wait for it (bounded by
-    their timeouts). If it could not connect (refused, TLS failure, or no answer within the full
-    ``request_timeout``), later requests to the host fail at once with the same kind of error, saying
-    so in the trail; if it connected, the host is alive and requests flow freely.
+    their timeouts). If it could not connect (refused, TLS failure, or -- twice in a row -- no answer
+    within the full ``request_timeout``), later requests to the host fail at once with the same kind of
+    error, saying so in the trail; if it connected, the host is alive and requests flow freely.
     """
 
     def __init__(self, inner: Transport, *, request_timeout: float) -> None:
@@ -231,15 +233,20 @@ class SharedTransport:
                 break
             if not flight.done.wait(max(0.0, deadline - time.monotonic())):
                 raise TransportTimeoutError("the first connection to this host, for another address, took too long")
+            if flight.shared and flight.error is not None:
+                # We waited alongside it: its fate is ours (a fresh try would only pay the same wait again).
+                with self._lock:
+                    self.shared += 1
+                first = flight.error
+                raise type(first)(f"{first} (the first connection to this host, for another address, failed so)")
         left = max(0.001, deadline - time.monotonic())
         try:
             response = self._send(request, left)
         except TransportError as exc:
             if lead:
-                shareable = isinstance(exc, (ConnectError, TLSError)) or (
-                    isinstance(exc, TransportTimeoutError) and left >= self._request_timeout * 0.99
-                )
-                self._settle(origin_key, dead=exc if shareable and not is_resource_error(exc) else None)
+                timed_out = isinstance(exc, TransportTimeoutError) and left >= self._request_timeout * 0.9
+                shareable = isinstance(exc, (ConnectError, TLSError)) and not is_resource_error(exc)
+                self._settle(origin_key, dead=exc if shareable else None, timed_out=timed_out, error=exc)
             raise
         except BaseException:
             if lead:
@@ -273,11 +280,27 @@ class SharedTransport:
                 self.failed += 1
         return response
 
-    def _settle(self, key: tuple[str, str, int], *, dead: TransportError | None, alive: bool = False) -> None:
+    def _settle(
+        self,
+        key: tuple[str, str, int],
+        *,
+        dead: TransportError | None,
+        alive: bool = False,
+        timed_out: bool = False,
+        error: TransportError | None = None,
+    ) -> None:
         with self._lock:
             origin = self._origins[key]
             flight, origin.flight = origin.flight, None
+            if timed_out:
+                # Two strikes: one slow first contact (a busy host, a loaded client) must not condemn a host
+                # for the whole batch; a second one, for a later address, does. The addresses that waited
+                # alongside the first share its timeout either way.
+                origin.timeouts += 1
+                dead = error if origin.timeouts >= 2 else None
             origin.dead = dead
             origin.alive = alive
         if flight is not None:
+            flight.error = dead or (error if timed_out else None)
+            flight.shared = flight.error is not None
             flight.done.set()

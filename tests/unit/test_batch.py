@@ -283,21 +283,23 @@ def test_a_short_timeout_is_not_taken_as_a_dead_host() -> None:
     assert ["not_found", "found"] == [r.status for r in results]
 
 
-def test_a_full_timeout_marks_the_host_dead_for_the_batch() -> None:
-    """A host that took the whole request timeout is not asked again in this batch."""
+def test_two_full_timeouts_mark_the_host_dead_for_the_batch() -> None:
+    """A host that twice took the whole request timeout is not asked again in this batch; once is not enough."""
     transport = FakeTransport({root("d0.example"): TransportTimeoutError("connect timed out")})
     results = list(
         discover_many(
-            ["a@d0.example", "b@d0.example"],
+            ["a@d0.example", "b@d0.example", "c@d0.example", "d@d0.example"],
             resolver=FakeResolver(),
             transport=transport,
             workers=1,
             methods=[Method.HTTPS_ROOT],
         )
     )
-    assert 1 == len(transport.requests)
-    assert "earlier address" in (results[1].error.attempts[0].error or "")  # type: ignore[union-attr]
-    assert Outcome.TIMEOUT == results[1].error.attempts[0].outcome  # type: ignore[union-attr]
+    assert 2 == len(transport.requests)
+    assert "earlier address" not in (results[1].error.attempts[0].error or "")  # type: ignore[union-attr]
+    for later in results[2:]:
+        assert "earlier address" in (later.error.attempts[0].error or "")  # type: ignore[union-attr]
+        assert Outcome.TIMEOUT == later.error.attempts[0].outcome  # type: ignore[union-attr]
 
 
 def test_results_pickle_and_serialise() -> None:
