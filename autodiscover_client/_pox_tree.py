@@ -74,16 +74,20 @@ def kept_children(element: Element, parsed: frozenset[str] = frozenset()) -> tup
     kept", DESIGN §3). The walk is iterative: nesting depth cannot exhaust the stack.
     """
     kept: list[tuple[str, str]] = []
-    for item in children(element):
-        name = local(item)
+    for item in element:  # inlined children()/local()/text(): the parser's hot path (bench_parse.py)
+        tag: object = item.tag  # comments and processing instructions have a function as their tag
+        if not isinstance(tag, str):
+            continue
+        name = split(tag)[1]
         if not len(item):
-            kept.append((name, text(item) or ""))
+            kept.append((name, (item.text or "").strip()))
         elif name not in parsed:
-            kept.extend(_leaves(item, name))
+            kept.extend(leaves(item, name))
     return tuple(kept)
 
 
-def _leaves(block: Element, path: str) -> list[tuple[str, str]]:
+def leaves(block: Element, path: str) -> list[tuple[str, str]]:
+    """The leaves under ``block`` as ``("path/Leaf", stripped text)``, iteratively (no recursion limit)."""
     found: list[tuple[str, str]] = []
     stack = [(path, iter(list(children(block))))]
     while stack:
