@@ -201,7 +201,9 @@ class _ProgressBar:
         eta = (total - state.done) / rate if rate > 0 and total else 0.0
         self._out.write(
             f"\r[{'#' * filled}{'.' * (30 - filled)}] {state.done}/{total} {fraction:6.1%}  "
-            f"found {state.found}  not found {state.failed}  {rate:.1f}/s  ETA {eta:.0f}s "
+            f"found {state.found}  not found {state.failed}  {rate:.1f}/s  ETA {eta:.0f}s"
+            + (f"  ({self._skipped} done before)" if self._skipped else "")
+            + " "
         )
         self._out.flush()
 

@@ -252,3 +252,43 @@ def test_too_many_open_files_is_reported_as_itself(
     assert "resource_error" == record["status"]
     trail = " ".join(a["error"] or "" for a in record["attempts"])
     assert "Too many open files" in trail
+
+
+def test_progress_bar_on_a_terminal(world: tuple[LocalDnsServer, LocalAutodiscoverServer], tmp_path: Path) -> None:
+    """With stderr on a terminal, a progress bar counts the addresses; the output file gets only results."""
+    import pty
+
+    dns_server, web = world
+    domains = add_domains(web, 2)
+    source = tmp_path / "in.txt"
+    source.write_text("".join(f"u{n}@{d}\n" for d in domains for n in range(5)))
+    out = tmp_path / "out.jsonl"
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "AUTODISCOVER_PASSWORD"}
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "autodiscover_client", "batch", str(source), "--output", str(out), "--anonymous",
+             *cli_network_args(dns_server, web)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=follower, env=environment, timeout=120,
+            check=False,
+        )  # fmt: skip
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    shown = b"".join(chunks).decode()
+    assert 0 == process.returncode
+    assert "10/10" in shown
+    assert "found 10" in shown
+    assert 10 == len(out.read_text().splitlines())
