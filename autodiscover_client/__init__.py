@@ -56,19 +56,38 @@ from ._pox import (
     build_request,
     parse_response,
 )
-from ._seams import BasicCredentials, Clock, HttpRequest, HttpResponse, Resolver, SrvRecord, Transport
+from ._scp import POINTER_KEYWORD, URL_KEYWORD
+from ._seams import (
+    BasicCredentials,
+    BearerCredentials,
+    Clock,
+    Credentials,
+    HttpRequest,
+    HttpResponse,
+    NtlmCredentials,
+    Resolver,
+    ScpRecord,
+    ScpSource,
+    SrvRecord,
+    Transport,
+)
+from ._v2 import V2Endpoint, V2Error, V2Protocol, parse_v2_response
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_ORDER",
     "MICROSOFT_ORDER",
+    "POINTER_KEYWORD",
+    "URL_KEYWORD",
     "AlternativeMailbox",
     "Attempt",
     "AuthenticationError",
     "AutodiscoverError",
     "BasicCredentials",
+    "BearerCredentials",
     "Clock",
     "ConnectError",
+    "Credentials",
     "DeadlineExceededError",
     "Discoverer",
     "DiscoveryError",
@@ -83,6 +102,7 @@ __all__ = [
     "Method",
     "MobileSyncServer",
     "NetworkRequirements",
+    "NtlmCredentials",
     "Outcome",
     "OwaUrl",
     "ProtocolSettings",
@@ -98,6 +118,8 @@ __all__ = [
     "ResolverTimeoutError",
     "ResponseTooLargeError",
     "Schema",
+    "ScpRecord",
+    "ScpSource",
     "Security",
     "Settings",
     "SettingsDocument",
@@ -108,6 +130,9 @@ __all__ = [
     "TransportError",
     "TransportTimeoutError",
     "User",
+    "V2Endpoint",
+    "V2Error",
+    "V2Protocol",
     "WebEndpoint",
     "__version__",
     "build_request",
@@ -115,4 +140,5 @@ __all__ = [
     "discover",
     "parse_email",
     "parse_response",
+    "parse_v2_response",
 ]
