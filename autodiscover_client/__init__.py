@@ -28,6 +28,7 @@ from ._errors import (
     TransportTimeoutError,
 )
 from ._http import RequestsTransport
+from ._ldap import Ldap3ScpSource
 from ._models import (
     DEFAULT_ORDER,
     MICROSOFT_ORDER,
@@ -98,6 +99,7 @@ __all__ = [
     "HttpResponse",
     "InvalidEmailError",
     "InvalidResponseError",
+    "Ldap3ScpSource",
     "MapiEndpoint",
     "Method",
     "MobileSyncServer",

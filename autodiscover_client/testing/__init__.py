@@ -20,6 +20,7 @@ from ._builders import (
     unauthorized_response,
     xml_response,
 )
+from ._directory import FakeScpSource, scp_pointer, scp_url
 from ._fakes import FakeClock, FakeResolver, FakeTransport, RecordingApprover, SentRequest
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FakeClock",
     "FakeResolver",
+    "FakeScpSource",
     "FakeTransport",
     "LocalAutodiscoverServer",
     "LocalDnsServer",
@@ -41,6 +43,8 @@ __all__ = [
     "redirect_addr_body",
     "redirect_response",
     "redirect_url_body",
+    "scp_pointer",
+    "scp_url",
     "settings_body",
     "unauthorized_response",
     "xml_response",

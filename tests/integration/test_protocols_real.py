@@ -74,8 +74,8 @@ def test_v2_ews_answer_and_redirect_to_the_query_form(web: LocalAutodiscoverServ
 
 
 def test_v2_gzip_bomb_over_real_sockets_hits_the_cap(web: LocalAutodiscoverServer) -> None:
-    """A 50 KiB gzip body inflating to 50 MiB is TOO_LARGE; discovery goes on to the next host."""
-    bomb = gzip.compress(b"{" + b" " * (50 * 1024 * 1024), compresslevel=9)
+    """A small gzip body inflating to 16 MiB is TOO_LARGE; discovery goes on to the next host."""
+    bomb = gzip.compress(b"{" + b" " * (16 * 1024 * 1024), compresslevel=9)
     headers = (("Content-Type", "application/json"), ("Content-Encoding", "gzip"))
     web.add_host(f"autodiscover.{DOMAIN}", ServerResponse(headers=headers, body=bomb))
     web.add_host(DOMAIN, json_answer({"ErrorCode": "ProtocolNotSupported", "ErrorMessage": "no"}, status=400))
@@ -193,3 +193,23 @@ def test_ntlm_credentials_are_never_downgraded_to_basic(web: LocalAutodiscoverSe
             )  # fmt: skip
         assert [(1, None, 401)] == log.entries
     assert "never downgraded" in (info.value.attempts[-1].error or "")
+
+
+# --- SCP ---------------------------------------------------------------------------------------------------
+
+
+def test_scp_urls_over_real_sockets_before_the_domain_candidates(web: LocalAutodiscoverServer) -> None:
+    """SCP (a fake directory) names an internal host; it is POSTed to over real TLS before HTTPS_ROOT."""
+    from autodiscover_client.testing import FakeScpSource, scp_url
+
+    internal = f"https://exch01.{DOMAIN}/Autodiscover/Autodiscover.xml"
+    web.add_host(f"exch01.{DOMAIN}", ServerResponse(body=SETTINGS), credentials=(EMAIL, "pw"))
+    web.add_host(DOMAIN, ServerResponse(status=500))
+    source = FakeScpSource({None: [scp_url(internal, "Site=Default-First-Site-Name")]})
+    with transport(web) as http:
+        settings = discover(
+            EMAIL, "pw", methods=[Method.HTTPS_ROOT, Method.SCP], transport=http, scp_source=source,
+            ad_site="Default-First-Site-Name",
+        )  # fmt: skip
+    assert (Method.SCP, internal) == (settings.source.method, settings.source.url)
+    assert all(r.host == f"exch01.{DOMAIN}" for r in web.requests)
