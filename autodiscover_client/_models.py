@@ -364,6 +364,16 @@ class Settings:
         return None
 
     @property
+    def mapi_http(self) -> ProtocolSettings | None:
+        """The MAPI over HTTP protocol (``Protocol Type="mapiHttp"``): ``mail_store``/``address_book`` URLs."""
+        return self.protocol("mapiHttp")
+
+    @property
+    def web(self) -> ProtocolSettings | None:
+        """The ``WEB`` protocol (OWA): its ``internal`` and ``external`` blocks."""
+        return self.protocol("WEB")
+
+    @property
     def imap(self) -> ProtocolSettings | None:
         """The ``IMAP`` protocol, if any."""
         return self.protocol("IMAP")
