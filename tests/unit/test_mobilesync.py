@@ -66,7 +66,9 @@ def test_corpus_08_action_level_error_status() -> None:
 
 def test_corpus_21_redirect_is_an_address() -> None:
     """A mobilesync Redirect is an SMTP address to restart discovery with (MS-ASCMD §2.2.3.147)."""
-    assert RedirectAddressDocument(address="user@example.net") == parse_response(corpus("21"))
+    document = parse_response(corpus("21"))
+    assert isinstance(document, RedirectAddressDocument)
+    assert ("user@example.net", Schema.MOBILESYNC) == (document.address, document.schema)
 
 
 def test_mobilesync_schema_sends_the_mobilesync_request() -> None:
