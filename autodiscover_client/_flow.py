@@ -36,18 +36,10 @@ from ._pox import (
     build_request,
     parse_response,
 )
-from ._scp import MAX_SCP_LOOKUPS
-from ._scp import plan as plan_scp
 from ._seams import Credentials, HttpRequest, HttpResponse, ScpRecord, SrvRecord
 from ._v2 import (
-    OFFICE365_HOST,
     V2Endpoint,
-    V2Error,
     V2Protocol,
-    decode_body,
-    parse_v2_response,
-    redirect_count,
-    request_url,
 )
 
 MAX_HOPS = 10  # "The client application should stop redirecting after 10 redirects" (Learn, Action (POX))
@@ -226,173 +218,14 @@ def method_flow(run: Run, address: EmailAddress, method: Method) -> Flow[MethodR
     if method is Method.HTTPS_AUTODISCOVER:
         return (yield from _post_flow(run, address, method, endpoint_url(f"autodiscover.{domain}")))
     if method is Method.V2_JSON:
-        return (yield from _v2_flow(run, address))
+        from ._v2_flow import v2_flow  # late: that module builds on this one's helpers
+
+        return (yield from v2_flow(run, address))
     if method is Method.SCP:
-        return (yield from _scp_flow(run, address))
+        from ._scp_flow import scp_flow
+
+        return (yield from scp_flow(run, address))
     return (yield from _probe_flow(run, address))
-
-
-def v2_hosts(run: Run, address: EmailAddress) -> tuple[str, ...]:
-    """The hosts V2 asks: ``outlook.office365.com`` only if the caller opted in, then the mail domain's.
-
-    V2 sends no credentials, so asking Exchange Online leaks no secret; but it tells Microsoft the
-    address, and its 200/302 difference reveals whether the mailbox exists (PROTOCOL.md §7).
-    """
-    own = (f"autodiscover.{address.domain}", address.domain)
-    return ((OFFICE365_HOST,) if run.v2_office365 else ()) + own
-
-
-def _v2_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
-    for host in v2_hosts(run, address):
-        result = yield from _v2_get(run, address, request_url(host, str(address), run.v2_protocol))
-        if result is not None:
-            return result
-    return None
-
-
-def _v2_get(run: Run, address: EmailAddress, url: str) -> Flow[MethodResult]:
-    """GET a V2 URL without credentials, following https redirects within the shared budget."""
-    method = Method.V2_JSON
-    while True:
-        key = (str(address).casefold(), normalise_url(url))
-        if key in run.visited:
-            run.record(method, url, Outcome.REDIRECT_LOOP, address, error="already tried in this run")
-            return None
-        run.visited.add(key)
-        headers = (("Accept", "application/json"), ("User-Agent", run.user_agent))
-        reply = yield HttpCall(HttpRequest(method="GET", url=url, headers=headers), method)
-        response = reply.response
-        if response is None:
-            _record_failure(run, method, url, address, reply)
-            return None
-        common: dict[str, object] = {"status": response.status, "elapsed": reply.elapsed}
-        if response.status in REDIRECT_STATUSES:
-            location = response.header("Location")
-            if not location:
-                run.record(method, url, Outcome.HTTP_ERROR, address, error="a redirect without Location", **common)
-                return None
-            target = urljoin(url, location.strip())
-            count = redirect_count(target)
-            if count is not None and count > MAX_HOPS:
-                # Exchange Online counts its own hops in RedirectCount (PROTOCOL.md §7): obey it too.
-                run.record(
-                    method, url, Outcome.REDIRECT_LIMIT, address,
-                    error=f"redirect to {target} refused: RedirectCount {count} exceeds {MAX_HOPS}", **common,
-                )  # fmt: skip
-                return None
-            next_url = _follow(run, method, address, url, target, common)
-            if next_url is None:
-                return None
-            url = next_url
-            continue
-        if response.status == 401:
-            # V2 is unauthenticated by design; a challenge here is a dead end, never answered.
-            run.record(
-                method, url, Outcome.UNAUTHORIZED, address, error="V2 asked for credentials; V2 never sends them",
-                authorization_uri=bearer_authorization_uri(response.header("WWW-Authenticate")), **common,
-            )  # fmt: skip
-            return None
-        try:
-            document = parse_v2_response(decode_body(response.body, response.header("Content-Encoding")))
-        except (InvalidResponseError, ResponseTooLargeError) as exc:
-            outcome = Outcome.TOO_LARGE if isinstance(exc, ResponseTooLargeError) else Outcome.INVALID_RESPONSE
-            if not 200 <= response.status < 300 and outcome is Outcome.INVALID_RESPONSE:
-                outcome, exc = Outcome.HTTP_ERROR, InvalidResponseError(_status_text(response.status))
-            run.record(method, url, outcome, address, error=str(exc), **common)
-            return None
-        if isinstance(document, V2Error):
-            # Errors come with HTTP 200 (gromox, Exchange Online) or 4xx (mailcow): the body decides.
-            run.record(method, url, Outcome.SERVER_ERROR, address, error=document.describe(), **common)
-            return None
-        return (yield from _v2_answer(run, address, url, document, common))
-
-
-def _v2_answer(
-    run: Run, address: EmailAddress, url: str, answer: V2Endpoint, common: dict[str, object]
-) -> Flow[MethodResult]:
-    method = Method.V2_JSON
-    wanted = run.v2_protocol.value
-    if answer.protocol and answer.protocol.casefold() != wanted.casefold():
-        run.record(
-            method, url, Outcome.INVALID_RESPONSE, address,
-            error=f"asked for Protocol={wanted}, the answer is for {answer.protocol!r}", **common,
-        )  # fmt: skip
-        return None
-    if urlsplit(answer.url).scheme.lower() != "https" or not urlsplit(answer.url).hostname:
-        # Never used silently: an http URL would carry credentials in clear later (DESIGN §4 rule 2).
-        run.record(
-            method, url, Outcome.INVALID_RESPONSE, address,
-            error=f"the V2 answer {answer.url!r} is not an https URL; it is not used", **common,
-        )  # fmt: skip
-        return None
-    if run.v2_protocol is V2Protocol.AUTODISCOVER_V1:
-        # The POX endpoint named by V2 is a redirect target like any other: same policy, same budget.
-        next_url = _follow(run, method, address, url, answer.url, common)
-        if next_url is None:
-            return None
-        return (yield from _post_flow(run, address, method, next_url))
-    run.record(method, url, Outcome.SETTINGS, address, **common)
-    return Found(document=SettingsDocument(schema=run.schema), method=method, url=url, email=str(address), v2=answer)
-
-
-def _scp_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
-    urls = yield from _scp_candidates(run, address)
-    for url in urls:
-        host = (urlsplit(url).hostname or "").lower().rstrip(".")
-        if urlsplit(url).scheme.lower() != "https":
-            run.record(Method.SCP, url, Outcome.REDIRECT_DENIED, address, error="an SCP URL that is not https")
-            continue
-        if not run.trusts(host):
-            # The directory is the machine's, but the host is still outside the mail domain (DESIGN §4 rule 3).
-            refusal = _admit(run, address, source="scp", target=url, reason=RedirectReason.SCP_URL)
-            if refusal is not None:
-                run.record(Method.SCP, url, refusal[0], address, error=refusal[1])
-                continue
-        # Errors from SCP endpoints are inconclusive: remember them, try the next URL (PROTOCOL.md §1.3).
-        result = yield from _post_flow(run, address, Method.SCP, url)
-        if result is not None:
-            return result
-    return None
-
-
-def _scp_candidates(run: Run, address: EmailAddress) -> Flow[tuple[str, ...]]:
-    """Search, chase pointers (bounded, each server once), and return the ordered SCP URLs."""
-    server: str | None = None
-    searched: set[str | None] = set()
-    fallback: list[str] = []
-    for _ in range(MAX_SCP_LOOKUPS):
-        searched.add(server)
-        lookup = ScpLookup(server)
-        reply = yield lookup
-        if reply.error is not None:
-            outcome = Outcome.TIMEOUT if isinstance(reply.error, ResolverTimeoutError) else Outcome.DIRECTORY_ERROR
-            run.record(Method.SCP, lookup.name, outcome, address, error=str(reply.error), elapsed=reply.elapsed)
-            found = None
-        else:
-            found = plan_scp(reply.scp_records, domain=address.domain, site=run.ad_site)
-            for note in found.skipped:
-                run.record(Method.SCP, lookup.name, Outcome.INVALID_RESPONSE, address, error=note)
-            pointer = next((p for p in found.domain_pointers if p not in searched), None)
-            if pointer is not None:
-                # "discard the set of SCP objects and start over" against that server (Learn, SCP).
-                run.record(
-                    Method.SCP, lookup.name, Outcome.REDIRECT_URL, address, elapsed=reply.elapsed,
-                    error=f"a pointer for {address.domain} leads to ldap://{pointer}",
-                )  # fmt: skip
-                server = pointer
-                continue
-            if found.urls:
-                return found.urls
-            fallback.extend(found.fallback_pointers)
-            run.record(
-                Method.SCP, lookup.name, Outcome.NO_RECORDS, address, elapsed=reply.elapsed,
-                error="no Autodiscover SCP URL" + (" here; trying a pointer" if fallback else ""),
-            )  # fmt: skip
-        server = next((p for p in fallback if p not in searched), None)
-        if server is None:
-            return ()
-    run.record(Method.SCP, "ldap", Outcome.REDIRECT_LIMIT, address, error=f"more than {MAX_SCP_LOOKUPS} SCP pointers")
-    return ()
 
 
 def _srv_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
