@@ -37,10 +37,7 @@ from ._pox import (
     parse_response,
 )
 from ._seams import Credentials, HttpRequest, HttpResponse, ScpRecord, SrvRecord
-from ._v2 import (
-    V2Endpoint,
-    V2Protocol,
-)
+from ._v2 import V2Endpoint, V2Protocol
 
 MAX_HOPS = 10  # "The client application should stop redirecting after 10 redirects" (Learn, Action (POX))
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
@@ -145,6 +142,7 @@ class Run:
         self.trusted_sites: set[str] = {site} if site else set()
         self.approved_hosts: set[str] = set()
         self.credentials_rejected = False
+        self.scp_disabled = False
 
     def record(self, method: Method, url: str, outcome: Outcome, address: EmailAddress, **extra: object) -> None:
         """Append an attempt to the trail."""
@@ -477,6 +475,8 @@ def _redirect_address(
         return None
     if folded in run.visited_addresses:
         run.record(method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr back to {new}", **common)
+        if method is Method.SCP:
+            run.scp_disabled = True  # an SCP loop: the EWS Managed API stops using SCP (PROTOCOL.md §1.3)
         return None
     if run.hops_left <= 0:
         run.record(

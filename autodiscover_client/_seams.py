@@ -174,7 +174,9 @@ class Transport(Protocol):
 
     Implementations raise only :class:`TransportError` subclasses (connect, TLS, timeout, too large),
     chained from the cause, and must never send credentials except over ``https`` with a verified
-    certificate.
+    certificate. :class:`BasicCredentials` and :class:`BearerCredentials` are one ``Authorization``
+    header (``authorization()``); :class:`NtlmCredentials` need the NTLM/Negotiate handshake inside the
+    one ``send()`` (``RequestsTransport`` does it; a transport that cannot should raise ``TransportError``).
     """
 
     def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:

@@ -298,3 +298,25 @@ def test_a_simple_bind_without_tls_is_refused() -> None:
         Ldap3ScpSource("dc1", user="u", password="p", use_ssl=False)
     with pytest.raises(ValueError, match="authentication"):
         Ldap3ScpSource("dc1", authentication="kerberos")
+
+
+def test_an_address_loop_from_an_scp_endpoint_turns_scp_off_for_the_run() -> None:
+    """a -> b -> a via SCP endpoints: the loop is refused and SCP is not searched again (EWS Managed API)."""
+    from autodiscover_client.testing import redirect_addr_body
+
+    def answer(request: Any) -> Any:
+        target = "other@example.com" if b"user@example.com" in request.body else "user@example.com"
+        return xml_response(redirect_addr_body(target))
+
+    def root_answer(request: Any) -> Any:
+        return xml_response(redirect_addr_body("third@example.com")) if b"other@" in request.body else OK
+
+    source = FakeScpSource({None: [scp_url(A)]})
+    root = "https://example.com/autodiscover/autodiscover.xml"
+    transport = FakeTransport({A: answer, root: root_answer})
+    settings = run_scp(source, transport)
+    assert (Method.HTTPS_ROOT, "third@example.com") == (settings.source.method, settings.email)
+    assert (None, None) == source.searches  # for user@ and other@; off for third@
+    loop = [a for a in settings.attempts if a.outcome is Outcome.REDIRECT_LOOP]
+    assert [Method.SCP, Method.SCP] == [a.method for a in loop]
+    assert "SCP is off" in (loop[1].error or "")

@@ -8,6 +8,7 @@ import os
 import re
 import zlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -387,3 +388,20 @@ def test_non_json_error_statuses_are_http_errors() -> None:
     with pytest.raises(DiscoveryError) as info:
         run_v2(transport)
     assert (Outcome.HTTP_ERROR, 404) == (info.value.attempts[0].outcome, info.value.attempts[0].status)
+
+
+@pytest.mark.parametrize(
+    ("email", "hosts"),
+    [
+        ("user@example.com", ["autodiscover.example.com", "example.com"]),
+        ("user@mail.example.co.uk", ["autodiscover.mail.example.co.uk", "mail.example.co.uk"]),
+        ("user@xn--bcher-kva.example", ["autodiscover.xn--bcher-kva.example", "xn--bcher-kva.example"]),
+    ],
+)
+def test_v2_asks_only_the_exact_mail_domain(email: str, hosts: list[str]) -> None:
+    """V2 never walks up the domain (DESIGN §4 rule 4) and sends no credentials anywhere."""
+    transport = FakeTransport()
+    with pytest.raises(DiscoveryError):
+        discover(email, "secret", methods=[Method.V2_JSON], resolver=FakeResolver(), transport=transport)
+    assert hosts == [urlsplit(r.url).hostname for r in transport.requests]
+    assert () == transport.credentials_sent_to()
