@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -11,6 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autodiscover_client import (
     DEFAULT_ORDER,
@@ -405,3 +408,30 @@ def test_v2_asks_only_the_exact_mail_domain(email: str, hosts: list[str]) -> Non
         discover(email, "secret", methods=[Method.V2_JSON], resolver=FakeResolver(), transport=transport)
     assert hosts == [urlsplit(r.url).hostname for r in transport.requests]
     assert () == transport.credentials_sent_to()
+
+
+KEYS = st.sampled_from(["Url", "Protocol", "ErrorCode", "ErrorMessage", "x"])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=300), JSON_VALUES.map(lambda value: json.dumps(value).encode())))
+def test_any_body_parses_or_raises_the_typed_error(body: bytes) -> None:
+    """Whatever the bytes, parse_v2_response returns a V2 result or raises InvalidResponseError."""
+    try:
+        result = parse_v2_response(body)
+    except InvalidResponseError:
+        return
+    assert isinstance(result, (V2Endpoint, V2Error))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200), st.sampled_from([None, "gzip", "deflate", "identity", "gzip, identity", "br"]))
+def test_any_encoded_body_decodes_or_raises_a_typed_error(body: bytes, coding: str | None) -> None:
+    """decode_body never lets a zlib error out."""
+    with contextlib.suppress(InvalidResponseError, ResponseTooLargeError):
+        decode_body(body, coding, max_size=1000)
