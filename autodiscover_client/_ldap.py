@@ -10,8 +10,10 @@ not done here but in the core (``_scp.plan``), so they work for any source.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import ssl
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -110,23 +112,45 @@ class Ldap3ScpSource:
             raise kind(f"LDAP {target}: {type(exc).__name__}") from exc
         except LDAPException as exc:
             raise ResolverError(f"LDAP {target}: {type(exc).__name__}: {exc}") from exc
+        except (OSError, ValueError, struct.error) as exc:  # raw socket, TLS and packing errors inside ldap3
+            raise ResolverError(f"LDAP {target}: {type(exc).__name__}: {exc}") from exc
 
     def _default_connect(self, host: str, port: int | None, timeout: float) -> Any:
         import ldap3
 
-        tls = None
-        if self.use_ssl:
-            tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.ca_bundle, version=ssl.PROTOCOL_TLS_CLIENT)
+        tls = _verified_tls(self.ca_bundle) if self.use_ssl else None
         server = ldap3.Server(
             host, port=port, use_ssl=self.use_ssl, tls=tls, get_info=ldap3.DSA, connect_timeout=timeout,
         )  # fmt: skip
         return ldap3.Connection(
-            server, user=self.user, password=self._password, receive_timeout=timeout, read_only=True,
+            # ldap3 packs receive_timeout into SO_RCVTIMEO as an integer of seconds: a float breaks it.
+            server, user=self.user, password=self._password, receive_timeout=max(1, math.ceil(timeout)), read_only=True,
             authentication={"anonymous": ldap3.ANONYMOUS, "simple": ldap3.SIMPLE, "ntlm": ldap3.NTLM}[
                 self.authentication
             ],
             auto_referrals=False,  # a referral would carry the bind to a server nobody chose
         )  # fmt: skip
+
+
+def _verified_tls(ca_bundle: str | None) -> Any:
+    """An ``ldap3.Tls`` that verifies like https: the standard library's own hostname check and SNI.
+
+    ldap3 2.9 turns the context's ``check_hostname`` off and matches names itself with the deprecated
+    ``ssl.match_hostname`` (removed in Python 3.12, where ldap3 falls back to a copy of it). This
+    wrapper keeps the verification in the standard library's hands instead.
+    """
+    import ldap3
+
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_bundle)  # verify + check_hostname
+
+    class VerifiedTls(ldap3.Tls):  # type: ignore[misc]
+        def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
+            connection.socket = context.wrap_socket(
+                connection.socket, server_side=False, do_handshake_on_connect=do_handshake,
+                server_hostname=connection.server.host,
+            )  # fmt: skip
+
+    return VerifiedTls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_bundle)
 
 
 def _close(connection: Any) -> None:
