@@ -35,6 +35,7 @@ from ._v2 import (
     V2Protocol,
     decode_body,
     parse_v2_response,
+    query_url,
     redirect_count,
     request_url,
 )
@@ -51,8 +52,15 @@ def v2_hosts(run: Run, address: EmailAddress) -> tuple[str, ...]:
 
 
 def v2_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
+    """Ask each V2 host; a 404 on the path form is retried once in the query form on the same host.
+
+    gromox serves both forms; other servers route only ``autodiscover.json?Email=…`` (PROTOCOL.md §7).
+    """
     for host in v2_hosts(run, address):
-        result = yield from _v2_get(run, address, request_url(host, str(address), run.v2_protocol))
+        url = request_url(host, str(address), run.v2_protocol)
+        result = yield from _v2_get(run, address, url)
+        if result is None and run.attempts and (run.attempts[-1].url, run.attempts[-1].status) == (url, 404):
+            result = yield from _v2_get(run, address, query_url(host, str(address), run.v2_protocol))
         if result is not None:
             return result
     return None

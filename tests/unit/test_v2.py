@@ -435,3 +435,23 @@ def test_any_encoded_body_decodes_or_raises_a_typed_error(body: bytes, coding: s
     """decode_body never lets a zlib error out."""
     with contextlib.suppress(InvalidResponseError, ResponseTooLargeError):
         decode_body(body, coding, max_size=1000)
+
+
+def test_a_404_on_the_path_form_is_retried_in_the_query_form() -> None:
+    """Servers that route only autodiscover.json?Email=… are reached on the same host, without credentials."""
+    query = "https://autodiscover.example.com/autodiscover/autodiscover.json?Email=user%40example.com&Protocol=Ews&RedirectCount=0"
+    transport = FakeTransport({
+        AUTO_V2 + "Ews": HttpResponse(status=404),
+        query: json_response({"Protocol": "Ews", "Url": EWS}),
+    })  # fmt: skip
+    settings = run_v2(transport, v2_protocol=V2Protocol.EWS)
+    assert (query, EWS) == (settings.source.url, settings.ews_url)
+    assert [(Outcome.HTTP_ERROR, 404), (Outcome.SETTINGS, 200)] == [(a.outcome, a.status) for a in settings.attempts]
+
+
+def test_other_failures_are_not_retried_in_the_query_form() -> None:
+    """Only a 404 triggers the query form: a 500 moves on to the next host."""
+    transport = FakeTransport({AUTO_V2 + "Ews": HttpResponse(status=500)})
+    with pytest.raises(DiscoveryError):
+        run_v2(transport, v2_protocol=V2Protocol.EWS)
+    assert [AUTO_V2 + "Ews", ROOT_V2 + "Ews"] == [r.url for r in transport.requests]
