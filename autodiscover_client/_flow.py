@@ -25,7 +25,7 @@ from ._errors import (
     TLSError,
     TransportTimeoutError,
 )
-from ._models import Attempt, Method, Outcome
+from ._models import Attempt, Method, Outcome, is_web_url
 from ._policy import RedirectPolicy, RedirectProposal, RedirectReason, registrable_domain
 from ._pox import (
     ErrorDocument,
@@ -270,9 +270,11 @@ def _probe_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
             error="the http probe did not redirect to https", elapsed=reply.elapsed,
         )  # fmt: skip
         return None
-    target = urljoin(url, location.strip())
+    target = join_location(url, location)
     refusal: tuple[Outcome, str] | None = None
-    if urlsplit(target).path.lower() != AUTODISCOVER_PATH:
+    if not is_web_url(target):
+        refusal = (Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a well-formed URL")
+    elif urlsplit(target).path.lower() != AUTODISCOVER_PATH:
         # The EWS Managed API accepts only redirects to the Autodiscover path (PROTOCOL.md §1.5).
         refusal = (Outcome.REDIRECT_DENIED, f"redirect to {target} refused: the path must be {AUTODISCOVER_PATH}")
     else:
@@ -343,7 +345,7 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             if not location:
                 run.record(method, url, Outcome.HTTP_ERROR, address, error="a redirect without Location", **common)
                 return None
-            next_url = _follow(run, method, address, url, urljoin(url, location.strip()), common)
+            next_url = _follow(run, method, address, url, join_location(url, location), common)
             if next_url is None:
                 return None
             url = next_url
@@ -378,7 +380,7 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             run.record(method, url, Outcome.SERVER_ERROR, address, error=document.describe(), **common)
             return None
         if isinstance(document, RedirectUrlDocument):
-            next_url = _follow(run, method, address, url, urljoin(url, document.url), common)
+            next_url = _follow(run, method, address, url, join_location(url, document.url), common)
             if next_url is None:
                 return None
             url = next_url
@@ -415,6 +417,15 @@ def _unusable(document: SettingsDocument) -> str | None:
     return None
 
 
+def join_location(base: str, location: str) -> str:
+    """Resolve a ``Location`` (or ``redirectUrl``) against ``base``; a malformed one is returned as sent,
+    for :func:`_admit` to refuse."""
+    try:
+        return urljoin(base, location.strip())
+    except ValueError:
+        return location.strip()
+
+
 def _follow(
     run: Run, method: Method, address: EmailAddress, url: str, target: str, common: dict[str, object]
 ) -> str | None:
@@ -431,6 +442,9 @@ def _admit(
     run: Run, address: EmailAddress, *, source: str, target: str, reason: RedirectReason
 ) -> tuple[Outcome, str] | None:
     """Apply the redirect rules to a URL; return why it is refused, or ``None`` (and spend a hop)."""
+    if not is_web_url(target):
+        # A hostile Location ("https://[::1", a port of 99999) must be a refusal, never a ValueError.
+        return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a well-formed URL"
     parts = urlsplit(target)
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme.lower() != "https":
@@ -553,8 +567,7 @@ def bearer_authorization_uri(challenge: str | None) -> str | None:
     if match is None:
         return None
     uri = match.group(1).strip()
-    parts = urlsplit(uri)
-    return uri if parts.scheme.lower() == "https" and parts.hostname and uri.isprintable() else None
+    return uri if is_web_url(uri) and uri.lower().startswith("https://") and uri.isprintable() else None
 
 
 def _record_failure(

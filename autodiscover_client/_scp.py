@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from ._models import is_web_url
 from ._seams import ScpRecord
 
 POINTER_KEYWORD = "67661D7F-8FC4-4fa7-BFAC-E1D7794C1F68"
@@ -61,12 +62,12 @@ def _has(keywords: Iterable[str], guid: str) -> bool:
 
 def ldap_server(binding: str) -> str | None:
     """``LDAP://host[:port][/…]`` to ``host[:port]``, or ``None`` if it is not an LDAP URL."""
-    parts = urlsplit(binding.strip())
-    if parts.scheme.lower() != "ldap" or not parts.hostname:
-        return None
     try:
+        parts = urlsplit(binding.strip())
         port = parts.port
-    except ValueError:
+    except ValueError:  # "ldap://[x" or a port out of range: not a server
+        return None
+    if parts.scheme.lower() != "ldap" or not parts.hostname:
         return None
     return parts.hostname.lower() + (f":{port}" if port else "")
 
@@ -88,7 +89,7 @@ def plan(records: Iterable[ScpRecord], *, domain: str, site: str | None) -> ScpP
         keywords = record.keywords
         if _has(keywords, URL_KEYWORD):
             url = record.binding.strip()
-            if urlsplit(url).scheme.lower() not in ("https", "http") or not urlsplit(url).hostname:
+            if not is_web_url(url):
                 skipped.append(f"{record.dn or url!r}: not an Autodiscover URL")
                 continue
             sites = [value.casefold() for value in _keyword_values(keywords, "site")]

@@ -76,7 +76,10 @@ def query_url(host: str, address: str, protocol: V2Protocol, redirect_count: int
 
 def redirect_count(url: str) -> int | None:
     """The ``RedirectCount`` query parameter of a V2 URL (any case), or ``None`` if absent or not a number."""
-    query = parse_qs(urlsplit(url).query)
+    try:
+        query = parse_qs(urlsplit(url).query)
+    except ValueError:  # a malformed URL has no count; the redirect rules refuse it later
+        return None
     for name, values in query.items():
         if name.lower() == "redirectcount" and values:
             text = values[0].strip()

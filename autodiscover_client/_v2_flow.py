@@ -6,8 +6,6 @@ The JSON itself is ``_v2``'s business.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
-
 from ._address import EmailAddress
 from ._errors import InvalidResponseError, ResponseTooLargeError
 from ._flow import (
@@ -23,9 +21,10 @@ from ._flow import (
     _record_failure,
     _status_text,
     bearer_authorization_uri,
+    join_location,
     normalise_url,
 )
-from ._models import Method, Outcome
+from ._models import Method, Outcome, is_web_url
 from ._pox import SettingsDocument
 from ._seams import HttpRequest
 from ._v2 import (
@@ -87,7 +86,7 @@ def _v2_get(run: Run, address: EmailAddress, url: str) -> Flow[MethodResult]:
             if not location:
                 run.record(method, url, Outcome.HTTP_ERROR, address, error="a redirect without Location", **common)
                 return None
-            target = urljoin(url, location.strip())
+            target = join_location(url, location)
             count = redirect_count(target)
             if count is not None and count > MAX_HOPS:
                 # Exchange Online counts its own hops in RedirectCount (PROTOCOL.md §7): obey it too.
@@ -134,7 +133,7 @@ def _v2_answer(
             error=f"asked for Protocol={wanted}, the answer is for {answer.protocol!r}", **common,
         )  # fmt: skip
         return None
-    if urlsplit(answer.url).scheme.lower() != "https" or not urlsplit(answer.url).hostname:
+    if not (is_web_url(answer.url) and answer.url.lower().startswith("https://")):
         # Never used silently: an http URL would carry credentials in clear later (DESIGN §4 rule 2).
         run.record(
             method, url, Outcome.INVALID_RESPONSE, address,
