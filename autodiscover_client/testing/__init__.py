@@ -35,7 +35,7 @@ from ._builders import (
     xml_response,
 )
 from ._fakes import FakeClock, FakeResolver, FakeTransport, RecordingApprover, SentRequest
-from ._scenario import DiscoverKwargs, FakeKit, Scenario
+from ._scenario import DiscoverKwargs, FakeKit, Scenario, SeamKwargs
 
 if TYPE_CHECKING:
     from ._dns_server import LocalDnsServer
@@ -55,6 +55,7 @@ __all__ = [
     "RecordedRequest",
     "RecordingApprover",
     "Scenario",
+    "SeamKwargs",
     "SentRequest",
     "ServerResponse",
     "error_body",

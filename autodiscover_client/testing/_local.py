@@ -26,7 +26,7 @@ from autodiscover_client.testing._https_server import (
     ServerResponse,
     sequence,
 )
-from autodiscover_client.testing._scenario import DiscoverKwargs
+from autodiscover_client.testing._scenario import SeamKwargs
 
 HostAnswer = ServerResponse | HttpResponse | bytes | Handler | Sequence[ServerResponse | HttpResponse | bytes]
 """What a local host answers: a response (the kit's builders' :class:`HttpResponse` or a
@@ -193,9 +193,9 @@ class LocalAutodiscover:
             self._transports.append(made)
         return made
 
-    def discover_kwargs(self) -> DiscoverKwargs:
+    def discover_kwargs(self) -> SeamKwargs:
         """Return a fresh ``resolver`` and ``transport``: ``discover(email, password, **net.discover_kwargs())``."""
-        return DiscoverKwargs(resolver=self.resolver(), transport=self.transport())
+        return SeamKwargs(resolver=self.resolver(), transport=self.transport())
 
     def discover(self, email: str, password: str | None = None, **options: object) -> Settings:
         """Run :func:`~autodiscover_client.discover` over the local servers; ``options`` go to it as well."""

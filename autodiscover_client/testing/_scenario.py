@@ -20,11 +20,16 @@ Answer = HttpResponse | bytes | AutodiscoverError | Callable[[HttpRequest], Http
 (e.g. :class:`~autodiscover_client.TLSError`) or a handler."""
 
 
-class DiscoverKwargs(TypedDict, total=False):
-    """Keyword arguments for :func:`~autodiscover_client.discover` (and ``Discoverer``): ``discover(email, **kw)``."""
+class SeamKwargs(TypedDict):
+    """``resolver`` and ``transport`` keyword arguments, for ``discover()`` or your own code that takes them."""
 
     resolver: Resolver
     transport: Transport
+
+
+class DiscoverKwargs(SeamKwargs, total=False):
+    """Keyword arguments for :func:`~autodiscover_client.discover` (and ``Discoverer``): ``discover(email, **kw)``."""
+
     clock: Clock
     approve_redirect: RedirectApprover
 
@@ -185,6 +190,10 @@ class Scenario:
     def discover_kwargs(self) -> DiscoverKwargs:
         """Return the fakes as keyword arguments: ``discover(email, password, **scenario.discover_kwargs())``."""
         return self.kit.discover_kwargs()
+
+    def seams(self) -> SeamKwargs:
+        """Return just ``resolver`` and ``transport``, for code of yours that takes those two."""
+        return SeamKwargs(resolver=self.resolver, transport=self.transport)
 
     def discover(self, email: str, password: str | None = None, **options: object) -> Settings:
         """Run :func:`~autodiscover_client.discover` against this scenario; ``options`` go to it as well."""
