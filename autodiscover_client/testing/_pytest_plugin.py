@@ -35,7 +35,7 @@ def autodiscover_fake() -> Scenario:
     """Fresh fakes for ``example.com``: a :class:`Scenario` with ``resolver``, ``transport``, ``clock``, ``approver``.
 
     Every URL refuses connections until you say otherwise; pass ``**autodiscover_fake.discover_kwargs()``
-    to ``discover()``.
+    to ``discover()``, or ``**autodiscover_fake.seams()`` (resolver and transport) to your own code.
     """
     return Scenario("example.com")
 

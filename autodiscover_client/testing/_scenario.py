@@ -173,6 +173,7 @@ class Scenario:
         """Put the root and autodiscover URLs set so far behind Basic auth: 401 until credentials arrive.
 
         With ``username``/``password``, only those credentials are accepted (others get 401 again).
+        Only single responses are wrapped; sequences and handlers you gave are left as they are.
         """
         for url in (self.root_url, self.autodiscover_url):
             route = self.transport.route_for(url)

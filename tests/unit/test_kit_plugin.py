@@ -65,6 +65,16 @@ def test_kit_imports_and_works_without_pytest_or_trustme() -> None:
     assert "pip install 'autodiscover-client[testing]'" in lines[2]
 
 
+def test_public_names_are_sorted_resolvable_and_documented() -> None:
+    """__all__ is sorted, every name in it resolves, and every public class and function has a docstring."""
+    names = autodiscover_client.testing.__all__
+    assert sorted(names) == names
+    for name in names:
+        value = getattr(autodiscover_client.testing, name)
+        assert value.__doc__, f"{name} has no docstring"
+    assert set(names) >= set(autodiscover_client.testing._LAZY)
+
+
 def test_unknown_attribute_is_an_attribute_error() -> None:
     """A name the kit does not have raises AttributeError, not ImportError."""
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
@@ -91,6 +101,10 @@ def test_with_fakes(autodiscover_fake):
     autodiscover_fake.autodiscover(settings_body(ews_url="https://m/ews")).challenge()
     assert "https://m/ews" == discover("a@example.com", "pw", **autodiscover_fake.discover_kwargs()).ews_url
 
+def test_with_dns(autodiscover_dns):
+    autodiscover_dns.add_a("mail.example.test", "127.0.0.1")
+    assert ("127.0.0.1",) == tuple(autodiscover_dns.resolver().resolve_addresses("mail.example.test", timeout=2))
+
 def test_with_servers(autodiscover_server):
     autodiscover_server.add_host("example.test", settings_body(ews_url="https://m/ews"))
     assert "https://m/ews" == discover("a@example.test", "pw", **autodiscover_server.discover_kwargs()).ews_url
@@ -111,7 +125,7 @@ def test_plugin_fixtures_skip_with_a_reason_when_the_extra_is_missing(tmp_path: 
     """Without trustme, autodiscover_server skips naming the extra; the rest of the user's suite runs."""
     result = run_user_suite(tmp_path, {"trustme"})
     assert 0 == result.returncode, result.stdout + result.stderr
-    assert "2 passed, 1 skipped" in result.stdout
+    assert "3 passed, 1 skipped" in result.stdout
     assert "autodiscover_server needs the autodiscover-client[testing] extra" in result.stdout
 
 
@@ -120,4 +134,4 @@ def test_plugin_fixtures_all_work_with_the_extra(tmp_path: Path) -> None:
     """With the extra installed, both fixtures work in a user's suite, loaded through the entry point."""
     result = run_user_suite(tmp_path, set())
     assert 0 == result.returncode, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "4 passed" in result.stdout

@@ -147,3 +147,11 @@ def test_scenario_works_with_a_discoverer_too() -> None:
     with Discoverer(**scenario.discover_kwargs()) as discoverer:
         assert EWS == discoverer.discover(EMAIL, "pw").ews_url
         assert EWS == discoverer.discover("bob@example.com", "pw").ews_url
+
+
+def test_seams_are_just_the_resolver_and_transport() -> None:
+    """seams() hands over exactly resolver and transport, for code that takes only those two."""
+    scenario = Scenario.root_answers("example.com", BODY)
+    seams = scenario.seams()
+    assert {"resolver": scenario.resolver, "transport": scenario.transport} == dict(seams)
+    assert EWS == discover(EMAIL, "pw", **seams).ews_url
