@@ -71,14 +71,14 @@ class FakeResolver:
             return tuple(self._queries)
 
     def resolve_srv(self, name: str, *, timeout: float) -> Sequence[SrvRecord]:
-        """Return the configured SRV records of ``name``."""
+        """Return the configured SRV records of ``name`` (none if it is marked NXDOMAIN)."""
         self._check(name, "SRV")
-        return self.srv.get(_key(name), ())
+        return () if _key(name) in self.nxdomain else self.srv.get(_key(name), ())
 
     def resolve_addresses(self, host: str, *, timeout: float) -> Sequence[str]:
-        """Return the configured addresses of ``host``."""
+        """Return the configured addresses of ``host`` (none if it is marked NXDOMAIN)."""
         self._check(host, "A/AAAA")
-        return self.addresses.get(_key(host), ())
+        return () if _key(host) in self.nxdomain else self.addresses.get(_key(host), ())
 
     def _check(self, name: str, kind: str) -> None:
         key = _key(name)

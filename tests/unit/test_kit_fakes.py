@@ -68,9 +68,14 @@ def test_resolver_rejects_an_address_of_the_wrong_family(method: str, address: s
 
 
 def test_resolver_unknown_and_nxdomain_names_are_empty_answers() -> None:
-    """A name with no data, or marked NXDOMAIN, answers empty, as the Resolver protocol says."""
-    resolver = FakeResolver(nxdomain=["gone.example.com"])
+    """A name with no data, or marked NXDOMAIN (even with data), answers empty, as the Resolver protocol says."""
+    resolver = FakeResolver(
+        {"gone.example.com": [(0, 0, 443, "mail.example.com")]},
+        {"gone.example.com": ["192.0.2.1"]},
+        nxdomain=["Gone.example.com."],
+    )
     assert () == tuple(resolver.resolve_srv("gone.example.com", timeout=1))
+    assert () == tuple(resolver.resolve_addresses("gone.example.com", timeout=1))
     assert () == tuple(resolver.resolve_addresses("nothing.example.com", timeout=1))
 
 
