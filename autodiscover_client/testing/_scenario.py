@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypedDict
 
+from autodiscover_client._address import parse_email
 from autodiscover_client._api import discover
 from autodiscover_client._errors import AutodiscoverError
 from autodiscover_client._models import Settings
@@ -84,12 +85,13 @@ class Scenario:
         settings = discover("ann@example.com", "pw", **scenario.discover_kwargs())
 
     Args:
-        domain: The mail domain.
+        domain: The mail domain (internationalised names are converted as ``discover()`` converts them).
         kit: The fakes to configure; new ones by default. Share a kit between domains with :meth:`for_domain`.
     """
 
     def __init__(self, domain: str = "example.com", *, kit: FakeKit | None = None) -> None:
-        self.domain = domain.rstrip(".").lower()
+        # The domain as discover() will see it (IDNA A-labels, lower case), so the URLs match.
+        self.domain = parse_email(f"scenario@{domain.rstrip('.')}").domain
         self.kit = kit if kit is not None else FakeKit()
 
     def __repr__(self) -> str:

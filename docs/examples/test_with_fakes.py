@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from account_setup import SetupError, set_up_account
 
-from autodiscover_client.testing import Scenario, html_response, mail_xml, settings_body
+from autodiscover_client import DeadlineExceededError, discover
+from autodiscover_client.testing import (
+    FakeClock,
+    FakeKit,
+    FakeTransport,
+    Scenario,
+    html_response,
+    mail_xml,
+    settings_body,
+)
 
 BODY = settings_body(
     ews_url="https://mail.example.com/EWS/Exchange.asmx",
@@ -39,3 +48,12 @@ def test_nothing_answers() -> None:
     with pytest.raises(SetupError, match="No settings"):
         set_up_account("ann@example.com", "pw", **scenario.seams())
     assert [] == [r.url for r in scenario.transport.requests if r.authenticated]
+
+
+def test_slow_servers_meet_the_deadline() -> None:
+    clock = FakeClock()  # every request takes 20 fake seconds, and nobody waits
+    kit = FakeKit(transport=FakeTransport(latency={"*": 20.0}, clock=clock), clock=clock)
+    scenario = Scenario("example.com", kit=kit)
+    with pytest.raises(DeadlineExceededError):
+        discover("ann@example.com", "pw", timeout=30.0, **scenario.discover_kwargs())
+    assert clock.monotonic() >= 30.0  # the deadline passed in fake time only
