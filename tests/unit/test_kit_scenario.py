@@ -72,9 +72,12 @@ def test_fluent_builder_sets_each_candidate() -> None:
         .url("https://mail.example.com/autodiscover/autodiscover.xml", BODY)
     )
     settings = scenario.discover(EMAIL, "pw")
-    outcomes = [a.outcome for a in settings.attempts]
-    assert [Outcome.TLS_ERROR, Outcome.INVALID_RESPONSE, Outcome.HTTP_ERROR, Outcome.REDIRECT_URL] == outcomes[:4]
-    assert Outcome.SETTINGS == outcomes[-1]
+    by_url = {a.url: a.outcome for a in settings.attempts}
+    assert Outcome.TLS_ERROR == by_url["https://dead.example.com/autodiscover/autodiscover.xml"]
+    assert Outcome.INVALID_RESPONSE == by_url[scenario.root_url]
+    assert Outcome.HTTP_ERROR == by_url[scenario.autodiscover_url]
+    assert Outcome.REDIRECT_URL == by_url[scenario.probe_url]
+    assert Outcome.SETTINGS == settings.attempts[-1].outcome
     assert "Scenario('example.com')" == repr(scenario)
     assert ("GET", scenario.probe_url, False) in [
         (r.method, r.url, r.authenticated) for r in scenario.transport.requests
