@@ -168,7 +168,7 @@ class Discoverer:
         try:
             if isinstance(operation, ScpLookup):
                 if self._scp_source is None:
-                    raise ResolverError("Method.SCP needs an ScpSource: pass scp_source=Ldap3ScpSource(...)")
+                    raise ResolverError("Method.SCP needs an ScpSource: pass scp_source=Ldap3ScpSource(…) or --scp DC")
                 found = self._scp_source.search(operation.server, timeout=timeout)
                 reply = Reply(scp_records=tuple(found))
             elif isinstance(operation, SrvLookup):
