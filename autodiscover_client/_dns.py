@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 
 import dns.exception
@@ -13,6 +14,8 @@ import dns.resolver
 
 from ._errors import ResolverError, ResolverTimeoutError
 from ._seams import SrvRecord
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_QUERY_TIMEOUT = 5.0
 
@@ -97,6 +100,7 @@ class DnspythonResolver:
 
     def _query(self, name: str, rdtype: str, timeout: float) -> dns.resolver.Answer | None:
         lifetime = max(0.001, min(timeout, self._timeout))
+        logger.debug("%s lookup of %s (timeout %.1fs)", rdtype, name, lifetime)
         try:
             qname = dns.name.from_text(name)
             return self._resolver.resolve(qname, rdtype, lifetime=lifetime, search=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ from ._errors import (
     TransportTimeoutError,
 )
 from ._seams import HttpRequest, HttpResponse, Resolver
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by default)
 _CHUNK = 16 * 1024
@@ -103,7 +106,11 @@ class RequestsTransport:
         """Make the request. See :class:`~autodiscover_client.Transport`.
 
         Raises:
-            ConnectError, TLSError, TransportTimeoutError, ResponseTooLargeError, TransportError.
+            ConnectError: The connection could not be made.
+            TLSError: The handshake or certificate verification failed.
+            TransportTimeoutError: The exchange did not finish within ``timeout``.
+            ResponseTooLargeError: The body or headers exceeded their cap.
+            TransportError: Anything else (e.g. a URL that is not http or https).
         """
         deadline = time.monotonic() + timeout
         parts = urlsplit(request.url)
@@ -163,11 +170,17 @@ class RequestsTransport:
                 stream=True,
             )
         except requests.exceptions.RequestException as exc:
+            logger.debug("%s %s failed: %s", request.method, request.url, type(exc).__name__)
             raise _translate(exc, request.url) from exc
         try:
             body = self._read_body(response, deadline, request.url)
         finally:
             response.close()
+        # Method, URL, status and size only: headers (Authorization) and bodies are never logged (DESIGN §4 rule 7).
+        logger.debug(
+            "%s %s%s -> HTTP %d, %d bytes", request.method, request.url,
+            " (with credentials)" if request.credentials is not None else "", response.status_code, len(body),
+        )  # fmt: skip
         return HttpResponse(status=response.status_code, headers=tuple(response.headers.items()), body=body)
 
     def _read_body(self, response: requests.Response, deadline: float, url: str) -> bytes:
