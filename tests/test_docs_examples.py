@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import doctest
 import io
+import logging
 import re
 import sys
 import threading
@@ -98,6 +99,26 @@ def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Mon
     """Every python block of the page runs in order, and prints the Output block that follows it."""
     blocks = blocks_of(page)
     monkeypatch.chdir(tmp_path)  # examples that write files write them somewhere disposable
+    with _logging_restored():
+        _run_page(page, blocks)
+
+
+@contextlib.contextmanager
+def _logging_restored() -> Iterator[None]:
+    """Undo what the logging examples configure, so one page's handlers and levels leak into no other test."""
+    loggers = [logging.getLogger(), logging.getLogger("autodiscover_client")]
+    saved = [(logger, logger.level, list(logger.handlers)) for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger, level, handlers in saved:
+            logger.setLevel(level)
+            for handler in logger.handlers[:]:
+                if handler not in handlers:
+                    logger.removeHandler(handler)
+
+
+def _run_page(page: Path, blocks: list[Block]) -> None:
     namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
     untested = 0
     for number, block in enumerate(blocks):
