@@ -152,7 +152,8 @@ def test_untested_blocks_say_why() -> None:
     """Each no-test marker carries a reason, and the harness sees the markers it is meant to see."""
     markers = [block for page in pages() for block in blocks_of(page) if block.marker]
     for block in markers:
-        assert block.marker is not None and block.marker[1], f"docs/{block.page}:{block.line}"
+        assert block.marker is not None
+        assert block.marker[1], f"docs/{block.page}:{block.line}"
     assert any(block.marker and block.marker[0] == "trail" for block in markers)
 
 
@@ -189,7 +190,9 @@ def _web_site_and_wrong_certificate(
 
 
 def _redirect_denied(dns_server: LocalDnsServer, web: LocalAutodiscoverServer, _: threading.Event) -> None:
-    web.add_host(f"autodiscover.{DOMAIN}", redirect("https://autodiscover.mail-host.test/autodiscover/autodiscover.xml"))
+    web.add_host(
+        f"autodiscover.{DOMAIN}", redirect("https://autodiscover.mail-host.test/autodiscover/autodiscover.xml")
+    )
     _no_probe(dns_server, web)
 
 
@@ -261,7 +264,8 @@ def test_troubleshooting_trails_are_real(name: str) -> None:
 def test_every_trail_block_names_a_scenario() -> None:
     """A trail block in the docs names a scenario this file runs (so none goes unchecked)."""
     for block in trail_blocks():
-        assert block.marker is not None and block.marker[1] in SCENARIOS, f"docs/{block.page}:{block.line}"
+        assert block.marker is not None
+        assert block.marker[1] in SCENARIOS, f"docs/{block.page}:{block.line}"
 
 
 if __name__ == "__main__":
