@@ -17,9 +17,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import doctest
+import importlib.util
 import io
 import logging
+import os
 import re
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -139,6 +142,22 @@ def _run_page(page: Path, blocks: list[Block]) -> None:
                 f"docs/{block.page}:{block.line} printed:\n{output.getvalue()}\nbut the page shows:\n{following.code}"
             )
     assert untested <= MAX_UNTESTED_PER_PAGE, f"docs/{page.name}: {untested} untested blocks; keep them rare"
+
+
+def test_the_site_builds_without_warnings(tmp_path: Path) -> None:
+    """``mkdocs build --strict`` passes: no broken link, missing page or docstring griffe cannot parse."""
+    if importlib.util.find_spec("mkdocs") is None:
+        pytest.skip("mkdocs is not installed (it comes with the docs extra: pip install -e '.[docs]')")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=DOCS.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert 0 == result.returncode, result.stderr
+    assert (tmp_path / "site" / "reference" / "api" / "index.html").exists()
 
 
 def test_the_docs_have_examples() -> None:
