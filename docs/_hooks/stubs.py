@@ -17,7 +17,7 @@ STUBS = {
     "security.md": "Security guarantees",
     "testing.md": "Testing your code",
     "performance.md": "Performance",
-    "protocols.md": "Protocol settings",
+    "protocols.md": "Protocols",
     "batch.md": "Batch discovery",
 }
 
