@@ -19,6 +19,7 @@ import dataclasses
 import doctest
 import importlib.util
 import io
+import ipaddress
 import logging
 import os
 import re
@@ -102,8 +103,66 @@ def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Mon
     """Every python block of the page runs in order, and prints the Output block that follows it."""
     blocks = blocks_of(page)
     monkeypatch.chdir(tmp_path)  # examples that write files write them somewhere disposable
-    with _logging_restored():
-        _run_page(page, blocks)
+    with _logging_restored(), _loopback_only() as reached:
+        try:
+            _run_page(page, blocks)
+        finally:
+            assert [] == reached, (
+                f"docs/{page.name}: an example tried to leave the machine; use the fakes or the local servers "
+                "of autodiscover_client.testing, or mark the block <!-- no-test: REASON -->"
+            )
+
+
+class _NetworkGuard:
+    """An audit hook (PEP 578) that refuses, while armed, every socket operation aimed beyond loopback.
+
+    Examples run in this process, and one that calls ``discover()`` without fakes would otherwise query the
+    system's DNS servers. The guard makes that fail loudly instead. Audit hooks cannot be removed, so the
+    hook is installed once and armed only while a page runs.
+    """
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.reached: list[str] = []
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event: str, args: tuple[object, ...]) -> None:
+        if not self.armed:
+            return
+        if event in ("socket.connect", "socket.sendto", "socket.sendmsg") and len(args) >= 2:
+            target = args[1]
+            host = target[0] if isinstance(target, tuple) and target else None
+        elif event == "socket.getaddrinfo" and args:
+            host = args[0]
+        else:
+            return
+        if isinstance(host, bytes):
+            host = host.decode(errors="replace")
+        if host is None or not isinstance(host, str) or _is_loopback(host):
+            return
+        self.reached.append(f"{event} {host}")
+        raise PermissionError(f"docs examples stay on loopback; {event} to {host} refused")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False  # a name would go to the system's resolver
+
+
+_GUARD = _NetworkGuard()
+
+
+@contextlib.contextmanager
+def _loopback_only() -> Iterator[list[str]]:
+    _GUARD.armed, _GUARD.reached = True, []
+    try:
+        yield _GUARD.reached
+    finally:
+        _GUARD.armed = False
 
 
 @contextlib.contextmanager
