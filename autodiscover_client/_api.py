@@ -230,16 +230,8 @@ def discover(
         password: The password, for HTTP Basic; ``None`` sends no credentials.
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
-        methods: The methods to try, in order (as for :class:`Discoverer`).
-        timeout: The overall deadline, in seconds.
-        request_timeout: The most one DNS query or HTTP exchange may take, in seconds.
-        resolver: DNS seam (as for :class:`Discoverer`).
-        transport: HTTP seam (as for :class:`Discoverer`).
-        approve_redirect: Approves redirects that leave the mail domain (as for :class:`Discoverer`).
-        allowed_hosts: Hosts outside the mail domain that redirects may reach without asking.
-        schema: The response schema to ask for.
-        user_agent: The ``User-Agent`` header.
-        clock: A monotonic clock (tests pass a fake one).
+        methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
+            user_agent, clock: As for :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.

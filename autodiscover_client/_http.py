@@ -125,9 +125,15 @@ class RequestsTransport:
         last_error: TransportError | None = None
         for target in targets:
             try:
-                return self._send_to(request, parts, target, deadline)
+                response = self._send_to(request, parts, target, deadline)
             except ConnectError as exc:  # try the next address, as a browser would
                 last_error = exc
+                continue
+            # Method, URL, status and size only: never headers (Authorization) or bodies (DESIGN §4 rule 7).
+            with_credentials = " (with credentials)" if request.credentials is not None else ""
+            logger.debug("%s %s%s -> HTTP %d, %d bytes", request.method, request.url, with_credentials,
+                         response.status, len(response.body))  # fmt: skip
+            return response
         raise last_error or ConnectError(f"{request.url}: no address to connect to")
 
     def _targets(self, host: str, port: int, deadline: float) -> list[tuple[str, int] | None]:
@@ -176,11 +182,6 @@ class RequestsTransport:
             body = self._read_body(response, deadline, request.url)
         finally:
             response.close()
-        # Method, URL, status and size only: headers (Authorization) and bodies are never logged (DESIGN §4 rule 7).
-        logger.debug(
-            "%s %s%s -> HTTP %d, %d bytes", request.method, request.url,
-            " (with credentials)" if request.credentials is not None else "", response.status_code, len(body),
-        )  # fmt: skip
         return HttpResponse(status=response.status_code, headers=tuple(response.headers.items()), body=body)
 
     def _read_body(self, response: requests.Response, deadline: float, url: str) -> bytes:

@@ -43,9 +43,7 @@ def settings_body(
         display_name: ``User/DisplayName``.
         email: ``User/AutoDiscoverSMTPAddress``.
         ews_url: Adds an ``EXPR`` protocol with this ``EwsUrl``.
-        imap: ``(server, port)``: adds an ``IMAP`` protocol (SSL on for ports 993, 995 and 465, else STARTTLS).
-        smtp: ``(server, port)``: adds an ``SMTP`` protocol (SSL as for ``imap``).
-        pop3: ``(server, port)``: adds a ``POP3`` protocol (SSL as for ``imap``).
+        imap, smtp, pop3: ``(server, port)``: adds that protocol, with SSL on for the implicit-TLS ports.
     """
     blocks = list(protocols)
     if ews_url:
