@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -181,7 +182,16 @@ def _logging_restored() -> Iterator[None]:
 
 
 def _run_page(page: Path, blocks: list[Block]) -> None:
-    namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
+    # A real module in sys.modules, so that examples defining dataclasses or pickling their own classes work.
+    module = types.ModuleType(f"docs_example_{re.sub(r'[^0-9A-Za-z_]', '_', page.stem)}")
+    sys.modules[module.__name__] = module
+    try:
+        _run_blocks(page, blocks, module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+
+
+def _run_blocks(page: Path, blocks: list[Block], namespace: dict[str, object]) -> None:
     untested = 0
     for number, block in enumerate(blocks):
         if block.language not in ("python", "py"):
@@ -278,8 +288,8 @@ def _redirect_denied(dns_server: LocalDnsServer, web: LocalAutodiscoverServer, _
 
 def _srv_to_another_domain(dns_server: LocalDnsServer, web: LocalAutodiscoverServer, _: threading.Event) -> None:
     dns_server.add_srv(f"_autodiscover._tcp.{DOMAIN}", "autodiscover.mail-host.test", 443)
-    web.add_host(DOMAIN, ServerResponse(status=404))
-    web.add_host(f"autodiscover.{DOMAIN}", ServerResponse(status=405))
+    web.add_host(DOMAIN, ServerResponse(status=403))
+    web.add_host(f"autodiscover.{DOMAIN}", ServerResponse(status=503))
     dns_server.add_a(DOMAIN, "127.0.0.1")
     _no_probe(dns_server, web)
 
