@@ -1,8 +1,9 @@
 """Every code example in ``docs/`` runs, and every trail shown in the docs is what the library prints.
 
 * Each fenced ``python`` block of each page under ``docs/`` runs, in page order, in one namespace per page
-  (like a REPL session). A block followed by a ``text title="Output"`` block must print that output
-  (compared like a doctest with ``ELLIPSIS``: ``...`` matches anything).
+  (like a REPL session), with ``docs/examples/`` importable and every socket kept on loopback. A block
+  followed by a ``text title="Output"`` block must print that output (compared like a doctest with
+  ``ELLIPSIS``: ``...`` matches anything).
 * A block preceded by ``<!-- no-test: REASON -->`` is only compiled; such blocks must give a reason and
   stay rare (at most two per page).
 * A ``text`` block preceded by ``<!-- trail: NAME -->`` must equal what scenario ``NAME`` below prints when
@@ -104,6 +105,8 @@ def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Mon
     """Every python block of the page runs in order, and prints the Output block that follows it."""
     blocks = blocks_of(page)
     monkeypatch.chdir(tmp_path)  # examples that write files write them somewhere disposable
+    if (DOCS / "examples").is_dir():  # pages may import the helper modules kept in docs/examples/
+        monkeypatch.syspath_prepend(str(DOCS / "examples"))
     with _logging_restored(), _loopback_only() as reached:
         try:
             _run_page(page, blocks)
@@ -348,7 +351,10 @@ def test_troubleshooting_trails_are_real(name: str) -> None:
     actual = run_scenario(name)
     assert PASSWORD not in actual
     for block in shown:
-        assert matches(block.code, actual), f"docs/{block.page}:{block.line} shows:\n{block.code}\nreal:\n{actual}"
+        assert matches(block.code, actual), (
+            f"docs/{block.page}:{block.line} shows:\n{block.code}\nreal:\n{actual}\n"
+            f"(if the change is right, paste the output of: python tests/test_docs_examples.py {name})"
+        )
 
 
 def test_every_trail_block_names_a_scenario() -> None:
