@@ -121,11 +121,54 @@ def test_public_methods_and_properties_have_docstrings() -> None:
     assert [] == missing
 
 
+START, END = "<!-- public-names:start -->", "<!-- public-names:end -->"
+
+
+def _kind(value: object) -> str:
+    if inspect.isclass(value):
+        if issubclass(value, BaseException):
+            return "exception"
+        if issubclass(value, enum.Enum):
+            return "enum"
+        if getattr(value, "_is_protocol", False):
+            return "protocol"
+        return "class"
+    if inspect.isfunction(value):
+        return "function"
+    return "constant"
+
+
+def _summary(module: ModuleType, name: str, value: object) -> str:
+    if inspect.isclass(value) or inspect.isfunction(value):
+        text = inspect.getdoc(value) or ""
+    else:
+        text = _attribute_docstrings().get(name, "")
+    return (text.strip().splitlines() or [""])[0].replace("|", "\\|")
+
+
+def public_names_table() -> str:
+    """The Markdown table of every exported name, generated from ``__all__`` and the docstrings."""
+    rows = ["| name | kind | what it is |", "| --- | --- | --- |"]
+    for module in MODULES:
+        for name in module.__all__:
+            if name in UNDOCUMENTED_BY_NATURE:
+                rows.append(f"| `{module.__name__}.{name}` | constant | The package version. |")
+                continue
+            value = getattr(module, name)
+            rows.append(f"| `{module.__name__}.{name}` | {_kind(value)} | {_summary(module, name, value)} |")
+    return "\n".join(rows)
+
+
+def _section(page: str) -> str:
+    start, end = page.find(START), page.find(END)
+    assert 0 <= start < end, f"{COMPATIBILITY_PAGE} has no {START} … {END} section"
+    return page[start + len(START) : end].strip("\n")
+
+
 def test_the_docs_list_every_public_name() -> None:
-    """docs/compatibility.md lists each exported name, so the published API list is complete."""
-    page = COMPATIBILITY_PAGE.read_text(encoding="utf-8")
-    missing = [name for module in MODULES for name in module.__all__ if f"`{name}`" not in page]
-    assert [] == missing, f"add these exported names to the tables in {COMPATIBILITY_PAGE}: {missing}"
+    """docs/compatibility.md lists exactly the exported names (regenerate: python tests/test_exported_members.py)."""
+    shown = _section(COMPATIBILITY_PAGE.read_text(encoding="utf-8"))
+    assert public_names_table() == shown, "run: python tests/test_exported_members.py (rewrites the table)"
 
 
 def test_the_checks_see_what_they_check() -> None:
@@ -136,3 +179,10 @@ def test_the_checks_see_what_they_check() -> None:
     assert "ews_url" in dict(_own_public_members(autodiscover_client.Settings))
     assert "discover" in public_names(autodiscover_client)
     assert "TYPE_CHECKING" not in public_names(autodiscover_client.testing)
+
+
+if __name__ == "__main__":
+    text = COMPATIBILITY_PAGE.read_text(encoding="utf-8")
+    old = text[text.index(START) : text.index(END) + len(END)]
+    COMPATIBILITY_PAGE.write_text(text.replace(old, f"{START}\n{public_names_table()}\n{END}"), encoding="utf-8")
+    print(f"rewrote the public names in {COMPATIBILITY_PAGE}")
