@@ -8,7 +8,7 @@
   stay rare (at most two per page).
 * A ``text`` block preceded by ``<!-- trail: NAME -->`` must equal what scenario ``NAME`` below prints when
   run against the kit's real local DNS and HTTPS servers, so the troubleshooting page shows real failures.
-  ``python tests/test_docs_examples.py`` prints every scenario's output, to paste into the page.
+  ``python tests/test_docs_examples.py`` prints every scenario's output; ``… --write`` rewrites the blocks.
 
 Pages written later are picked up automatically.
 """
@@ -353,7 +353,7 @@ def test_troubleshooting_trails_are_real(name: str) -> None:
     for block in shown:
         assert matches(block.code, actual), (
             f"docs/{block.page}:{block.line} shows:\n{block.code}\nreal:\n{actual}\n"
-            f"(if the change is right, paste the output of: python tests/test_docs_examples.py {name})"
+            "(if the change is right, rewrite the page: python tests/test_docs_examples.py --write)"
         )
 
 
@@ -364,6 +364,23 @@ def test_every_trail_block_names_a_scenario() -> None:
         assert block.marker[1] in SCENARIOS, f"docs/{block.page}:{block.line}"
 
 
+def rewrite_trails() -> None:
+    """Replace every trail block in docs/ with what its scenario prints now."""
+    for page in pages():
+        text = page.read_text(encoding="utf-8")
+
+        def fresh(match: re.Match[str]) -> str:
+            return f"{match['head']}{run_scenario(match['name'])}```"
+
+        new = re.sub(r"(?P<head><!-- trail: (?P<name>\S+) -->\n```text\n).*?```", fresh, text, flags=re.S)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            print(f"rewrote the trails in {page}")
+
+
 if __name__ == "__main__":
-    for scenario in sys.argv[1:] or sorted(SCENARIOS):
-        print(f"<!-- trail: {scenario} -->\n```text\n{run_scenario(scenario)}```\n")
+    if sys.argv[1:] == ["--write"]:
+        rewrite_trails()
+    else:
+        for scenario in sys.argv[1:] or sorted(SCENARIOS):
+            print(f"<!-- trail: {scenario} -->\n```text\n{run_scenario(scenario)}```\n")
