@@ -1,9 +1,10 @@
 """Find a mail account's server settings the way Microsoft Outlook does (Autodiscover), safely.
 
->>> from autodiscover_client import discover
->>> settings = discover("user@example.com", "password")  # doctest: +SKIP
->>> settings.ews_url  # doctest: +SKIP
-'https://mail.example.com/EWS/Exchange.asmx'
+Examples:
+    >>> from autodiscover_client import discover
+    >>> settings = discover("user@example.com", "password")  # doctest: +SKIP
+    >>> settings.ews_url  # doctest: +SKIP
+    'https://mail.example.com/EWS/Exchange.asmx'
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ bookkeeping lives in :class:`Run`.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Generator, Iterable
 from typing import TypeVar
@@ -38,6 +39,8 @@ from ._pox import (
 )
 from ._seams import Credentials, HttpRequest, HttpResponse, ScpRecord, SrvRecord
 from ._v2 import V2Endpoint, V2Protocol
+
+logger = logging.getLogger(__name__)
 
 MAX_HOPS = 10  # "The client application should stop redirecting after 10 redirects" (Learn, Action (POX))
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
@@ -146,7 +149,10 @@ class Run:
 
     def record(self, method: Method, url: str, outcome: Outcome, address: EmailAddress, **extra: object) -> None:
         """Append an attempt to the trail."""
-        self.attempts.append(Attempt(method=method, url=url, outcome=outcome, email=str(address), **extra))  # type: ignore[arg-type]
+        attempt = Attempt(method=method, url=url, outcome=outcome, email=str(address), **extra)  # type: ignore[arg-type]
+        self.attempts.append(attempt)
+        # An Attempt never holds headers or credentials (DESIGN §4 rule 7), so its line is safe to log.
+        logger.debug("attempt %d for %s: %s", len(self.attempts), attempt.email, attempt.describe())
 
     def trusts(self, host: str) -> bool:
         """Whether ``host`` may receive credentials (DESIGN §4 rule 3)."""

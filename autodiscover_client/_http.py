@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ from ._errors import (
     TransportTimeoutError,
 )
 from ._seams import HttpRequest, HttpResponse, NtlmCredentials, Resolver
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by default)
 _CHUNK = 16 * 1024
@@ -103,7 +106,11 @@ class RequestsTransport:
         """Make the request. See :class:`~autodiscover_client.Transport`.
 
         Raises:
-            ConnectError, TLSError, TransportTimeoutError, ResponseTooLargeError, TransportError.
+            ConnectError: The connection could not be made.
+            TLSError: The handshake or certificate verification failed.
+            TransportTimeoutError: The exchange did not finish within ``timeout``.
+            ResponseTooLargeError: The body or headers exceeded their cap.
+            TransportError: Anything else (e.g. a URL that is not http or https).
         """
         deadline = time.monotonic() + timeout
         parts = urlsplit(request.url)
@@ -118,9 +125,15 @@ class RequestsTransport:
         last_error: TransportError | None = None
         for target in targets:
             try:
-                return self._send_to(request, parts, target, deadline)
+                response = self._send_to(request, parts, target, deadline)
             except ConnectError as exc:  # try the next address, as a browser would
                 last_error = exc
+                continue
+            # Method, URL, status and size only: never headers (Authorization) or bodies (DESIGN §4 rule 7).
+            with_credentials = " (with credentials)" if request.credentials is not None else ""
+            logger.debug("%s %s%s -> HTTP %d, %d bytes", request.method, request.url, with_credentials,
+                         response.status, len(response.body))  # fmt: skip
+            return response
         raise last_error or ConnectError(f"{request.url}: no address to connect to")
 
     def _targets(self, host: str, port: int, deadline: float) -> list[tuple[str, int] | None]:
@@ -193,6 +206,7 @@ class RequestsTransport:
                 stream=True,
             )
         except requests.exceptions.RequestException as exc:
+            logger.debug("%s %s failed: %s", request.method, request.url, type(exc).__name__)
             raise _translate(exc, request.url) from exc
         released = False
         try:
