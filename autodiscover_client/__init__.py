@@ -1,9 +1,10 @@
 """Find a mail account's server settings the way Microsoft Outlook does (Autodiscover), safely.
 
->>> from autodiscover_client import discover
->>> settings = discover("user@example.com", "password")  # doctest: +SKIP
->>> settings.ews_url  # doctest: +SKIP
-'https://mail.example.com/EWS/Exchange.asmx'
+Examples:
+    >>> from autodiscover_client import discover
+    >>> settings = discover("user@example.com", "password")  # doctest: +SKIP
+    >>> settings.ews_url  # doctest: +SKIP
+    'https://mail.example.com/EWS/Exchange.asmx'
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ._errors import (
     TransportError,
     TransportTimeoutError,
 )
+from ._ldap import Ldap3ScpSource
 from ._models import (
     DEFAULT_ORDER,
     MICROSOFT_ORDER,
@@ -58,7 +60,22 @@ from ._pox import (
     build_request,
     parse_response,
 )
-from ._seams import BasicCredentials, Clock, HttpRequest, HttpResponse, Resolver, SrvRecord, Transport
+from ._scp import POINTER_KEYWORD, URL_KEYWORD
+from ._seams import (
+    BasicCredentials,
+    BearerCredentials,
+    Clock,
+    Credentials,
+    HttpRequest,
+    HttpResponse,
+    NtlmCredentials,
+    Resolver,
+    ScpRecord,
+    ScpSource,
+    SrvRecord,
+    Transport,
+)
+from ._v2 import V2Endpoint, V2Error, V2Protocol, parse_v2_response
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -68,6 +85,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_ORDER",
     "MICROSOFT_ORDER",
+    "POINTER_KEYWORD",
+    "URL_KEYWORD",
     "AlternativeMailbox",
     "Attempt",
     "AuthenticationError",
@@ -77,11 +96,13 @@ __all__ = [
     "BatchResult",
     "BatchResults",
     "BatchStats",
+    "BearerCredentials",
     "Cache",
     "CachedEndpoint",
     "Clock",
     "ConnectError",
     "CredentialSource",
+    "Credentials",
     "DeadlineExceededError",
     "Discoverer",
     "DiscoveryError",
@@ -93,11 +114,13 @@ __all__ = [
     "HttpResponse",
     "InvalidEmailError",
     "InvalidResponseError",
+    "Ldap3ScpSource",
     "MapiEndpoint",
     "MemoryCache",
     "Method",
     "MobileSyncServer",
     "NetworkRequirements",
+    "NtlmCredentials",
     "Outcome",
     "OwaUrl",
     "ProtocolSettings",
@@ -113,6 +136,8 @@ __all__ = [
     "ResolverTimeoutError",
     "ResponseTooLargeError",
     "Schema",
+    "ScpRecord",
+    "ScpSource",
     "Security",
     "Settings",
     "SettingsDocument",
@@ -123,6 +148,9 @@ __all__ = [
     "TransportError",
     "TransportTimeoutError",
     "User",
+    "V2Endpoint",
+    "V2Error",
+    "V2Protocol",
     "WebEndpoint",
     "__version__",
     "build_request",
@@ -132,6 +160,7 @@ __all__ = [
     "discover_many",
     "parse_email",
     "parse_response",
+    "parse_v2_response",
 ]
 
 

@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ._batch import BatchProgress, BatchResult
-from ._cli import EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, PASSWORD_VARIABLE, _methods, _Parser, _positive, parse_resolve
+from ._cli import EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, PASSWORD_VARIABLE, _Parser, _positive, parse_resolve
+from ._models import DEFAULT_ORDER, MICROSOFT_ORDER, Method
 from ._pox import Schema
 
 CSV_FIELDS = (
@@ -70,6 +71,16 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-redirect", action="append", default=[], metavar="HOST", help="allow redirects to HOST")
     parser.add_argument("--schema", choices=[s.value for s in Schema], default="outlook", help="response schema")
     return parser
+
+
+def _methods(args: argparse.Namespace) -> tuple[Method, ...]:
+    """``--methods``/``--order``, kept here so the single command's options can grow independently."""
+    if not args.methods:
+        return MICROSOFT_ORDER if args.order == "microsoft" else DEFAULT_ORDER
+    try:
+        return tuple(Method(name.strip().lower()) for name in args.methods.split(",") if name.strip())
+    except ValueError:
+        raise ValueError(f"--methods {args.methods!r}: choose from " + ", ".join(m.value for m in Method)) from None
 
 
 def read_addresses(text: str, *, csv_hint: bool) -> tuple[list[str], list[str | None] | None]:

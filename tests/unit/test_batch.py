@@ -138,7 +138,7 @@ def test_per_address_credentials() -> None:
     sent: list[tuple[str, str | None]] = []
 
     def answer(request: HttpRequest) -> HttpResponse:
-        if request.credentials is None:
+        if not isinstance(request.credentials, BasicCredentials):
             return unauthorized_response()
         sent.append((request.credentials.username, request.credentials.password))
         return xml_response(settings_body(ews_url=EWS))
@@ -228,7 +228,7 @@ def test_a_401_is_never_shared_between_addresses() -> None:
     counts: dict[str, int] = {}
 
     def answer(request: HttpRequest) -> HttpResponse:
-        if request.credentials is None:
+        if not isinstance(request.credentials, BasicCredentials):
             return unauthorized_response()
         counts[request.credentials.username] = counts.get(request.credentials.username, 0) + 1
         return xml_response(settings_body(ews_url=EWS))
