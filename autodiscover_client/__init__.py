@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._address import EmailAddress, parse_email
 from ._api import Discoverer, discover
-from ._batch import BatchProgress, BatchResult, BatchResults, BatchStats, CredentialSource, discover_many
 from ._cache import Cache, CachedEndpoint, DiskCache, MemoryCache, default_cache_dir
 from ._errors import (
     AuthenticationError,
@@ -79,6 +78,7 @@ from ._v2 import V2Endpoint, V2Error, V2Protocol, parse_v2_response
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._batch import BatchProgress, BatchResult, BatchResults, BatchStats, CredentialSource, discover_many
     from ._dns import DnspythonResolver
     from ._http import RequestsTransport
 
@@ -164,9 +164,18 @@ __all__ = [
 ]
 
 
+_BATCH_NAMES = frozenset(
+    {"BatchProgress", "BatchResult", "BatchResults", "BatchStats", "CredentialSource", "discover_many"}
+)
+
+
 def __getattr__(name: str) -> Any:
-    # The default adapters import dnspython and requests; load them on first use, so that
-    # `import autodiscover_client` stays light (benchmarks/bench_import.py holds us to it).
+    # The default adapters import dnspython and requests, and batch discovery a thread pool: load them
+    # on first use, so that `import autodiscover_client` stays light (benchmarks/bench_import.py).
+    if name in _BATCH_NAMES:
+        from . import _batch
+
+        return getattr(_batch, name)
     if name == "DnspythonResolver":
         from ._dns import DnspythonResolver
 
@@ -176,3 +185,7 @@ def __getattr__(name: str) -> Any:
 
         return RequestsTransport
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
