@@ -346,10 +346,13 @@ def _cached_host_refusal(run: Run, address: EmailAddress, endpoint: CachedEndpoi
 def endpoint_key(schema: str, address: EmailAddress, found: Found, attempts: Sequence[Attempt]) -> str | None:
     """Where to store what answered: per domain, per address after a POST redirect, or not at all.
 
-    After a ``redirectAddr`` nothing is stored, because the redirect's approval must be asked afresh.
+    After a ``redirectAddr`` nothing is stored, because the redirect's approval must be asked afresh; nor
+    is an Autodiscover V2 answer, which names a URL but is not an endpoint to POST to.
     """
     if found.email.casefold() != str(address).casefold():
         return None
+    if found.v2 is not None:
+        return None  # a V2 JSON answer is not a POX endpoint: replaying it would be a POST to the wrong thing
     # A redirect on a POST may depend on the user (the request names them); the http probe's may not.
     redirected = any(a.outcome is Outcome.REDIRECT_URL and a.url.lower().startswith("https:") for a in attempts)
     return address_key(schema, str(address)) if redirected else domain_key(schema, address.domain)

@@ -330,3 +330,29 @@ def test_default_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert tmp_path / "autodiscover-client" == default_cache_dir()
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/dir")
     assert Path.home() / ".cache" / "autodiscover-client" == default_cache_dir()
+
+
+def test_a_v2_answer_is_not_cached() -> None:
+    """A V2 JSON answer names a URL, not a POX endpoint to replay: nothing is stored."""
+    from autodiscover_client import V2Endpoint, parse_email
+    from autodiscover_client._cache import endpoint_key
+    from autodiscover_client._flow import Found
+    from autodiscover_client._pox import Schema, SettingsDocument
+
+    v2 = V2Endpoint(protocol="Ews", url=EWS)
+    found = Found(
+        document=SettingsDocument(schema=Schema.OUTLOOK),
+        method=Method.V2_JSON,
+        url=AUTO,
+        email="user@example.com",
+        v2=v2,
+    )
+    plain = Found(
+        document=SettingsDocument(schema=Schema.OUTLOOK),
+        method=Method.HTTPS_AUTODISCOVER,
+        url=AUTO,
+        email="user@example.com",
+    )
+    address = parse_email("user@example.com")
+    assert endpoint_key("outlook", address, found, ()) is None
+    assert domain_key("outlook", "example.com") == endpoint_key("outlook", address, plain, ())
