@@ -208,6 +208,8 @@ class DiskCache:
         self.max_age = max_age
         self._clock: Clock = clock or _WallClock()
         self._lock = threading.Lock()
+        self._signature: tuple[int, int, int] | None = None
+        self._loaded: dict[str, dict[str, object]] = {}
         self._prepare_dir(self.path.parent)
 
     def __repr__(self) -> str:
@@ -223,6 +225,15 @@ class DiskCache:
             raise OSError(f"the cache directory {directory} is writable by others; refusing to cache there")
 
     def _load(self) -> dict[str, dict[str, object]]:
+        # Re-read only when the file changed (every write replaces it, so its inode changes): a batch
+        # asks for thousands of entries, and the file must still see other processes' writes.
+        try:
+            info = self.path.stat()
+        except OSError:
+            return {}
+        signature = (info.st_ino, info.st_mtime_ns, info.st_size)
+        if signature == self._signature:
+            return self._loaded
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -230,7 +241,9 @@ class DiskCache:
         entries = data.get("entries") if isinstance(data, dict) and data.get("format") == _FORMAT else None
         if not isinstance(entries, dict):
             return {}
-        return {str(k): v for k, v in entries.items() if isinstance(v, dict)}
+        self._loaded = {str(k): v for k, v in entries.items() if isinstance(v, dict)}
+        self._signature = signature
+        return self._loaded
 
     def _save(self, entries: dict[str, dict[str, object]]) -> None:
         import tempfile  # late: only disk-cache users pay for it at import time
@@ -278,7 +291,7 @@ class DiskCache:
 
     def _update(self, key: str, entry: dict[str, object] | None) -> None:
         with self._lock:
-            entries = self._load()  # re-read: another process may have written since
+            entries = self._load()  # re-read if another process has written since
             now = self._clock.monotonic()
             entries = {k: v for k, v in entries.items() if _live(v, now)}
             if entry is None:

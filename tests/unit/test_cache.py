@@ -356,3 +356,16 @@ def test_a_v2_answer_is_not_cached() -> None:
     address = parse_email("user@example.com")
     assert endpoint_key("outlook", address, found, ()) is None
     assert domain_key("outlook", "example.com") == endpoint_key("outlook", address, plain, ())
+
+
+def test_disk_cache_sees_another_processes_write(tmp_path: Path) -> None:
+    """Two instances on one file (two processes, say) see each other's entries."""
+    path = tmp_path / "e.json"
+    first, second = DiskCache(path, clock=FakeClock(5.0)), DiskCache(path, clock=FakeClock(5.0))
+    assert first.get("k") is None
+    second.put("k", Method.SRV, ROOT, ttl=60)
+    entry = first.get("k")
+    assert entry is not None
+    assert ROOT == entry.url
+    first.drop("k")
+    assert second.get("k") is None
