@@ -43,7 +43,8 @@ def _build_parser() -> argparse.ArgumentParser:
             "'password' column is refused unless --allow-password-column is given: plain-text password files "
             "are a risk. Output: one line per address (JSON Lines or CSV), appended as each result is ready; "
             "--resume skips the addresses already in --output. "
-            "Exit codes: 0 every address found, 1 at least one not found, 2 bad usage or unreadable input."
+            "Exit codes: 0 every address of this run found, 1 at least one not found (see each line's status), "
+            "2 bad usage or unreadable input, 130 interrupted."
         ),
     )
     parser.add_argument("file", help="the input file, or '-' for standard input")
@@ -66,7 +67,13 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=_positive, default=30.0, help="deadline per address, seconds")
     parser.add_argument("--request-timeout", type=_positive, default=10.0, help="per DNS query / HTTP exchange")
     parser.add_argument("--nameserver", action="append", default=[], metavar="ADDR[:PORT]", help="DNS server")
-    parser.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR[:PORT2]", help="override")
+    parser.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="HOST:PORT:ADDR[:PORT2]",
+        help="connect to ADDR for HOST:PORT, verifying TLS for HOST",
+    )
     parser.add_argument("--ca-bundle", metavar="PATH", help="PEM file of CA certificates to trust")
     parser.add_argument("--allow-redirect", action="append", default=[], metavar="HOST", help="allow redirects to HOST")
     parser.add_argument("--schema", choices=[s.value for s in Schema], default="outlook", help="response schema")
