@@ -1,10 +1,21 @@
-"""``RequestsTransport``: the default transport, and the only module that imports requests and certifi."""
+"""``RequestsTransport``: the default transport, and the only module that imports requests and certifi.
+
+Every wait of an exchange is bounded by one deadline (DESIGN §3 "Deadline"): names are resolved with a
+:class:`~autodiscover_client.Resolver` (dnspython by default, never the system's unbounded
+``getaddrinfo``), connects and reads get the time left, and the response is read through
+:class:`_DeadlineReader`, which re-arms the socket timeout before every ``recv`` so that a server that
+trickles one byte a second cannot stretch the exchange past its deadline, not even inside one header line.
+"""
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import http.client
+import io
 import ipaddress
 import os
+import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 import certifi
 import requests
 import requests.adapters
+import urllib3
+import urllib3.connection
 
 from ._errors import (
     ConnectError,
@@ -25,7 +38,94 @@ from ._errors import (
 from ._seams import HttpRequest, HttpResponse, Resolver
 
 DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by default)
+# DESIGN §4 rule 6: headers are capped too. http.client alone allows 100 lines of 64 KiB (6.4 MiB);
+# real Autodiscover answers carry about 1-2 KiB of headers.
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 _CHUNK = 16 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Limits:
+    deadline: float
+    max_header_bytes: int
+
+
+# The limits of the exchange running in this thread (or task). requests builds the response object deep
+# inside urllib3, in the caller's thread, so a context variable reaches it without any shared state.
+_LIMITS: contextvars.ContextVar[_Limits | None] = contextvars.ContextVar("autodiscover_http_limits", default=None)
+
+
+class HeadersTooLargeError(http.client.HTTPException):
+    """The response's status line and headers exceeded the cap (raised inside urllib3, then translated)."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket reader that never waits past the deadline and counts the bytes of the header block."""
+
+    def __init__(self, sock: socket.socket, limits: _Limits | None) -> None:
+        super().__init__()
+        self._sock = sock
+        self._io = sock.makefile("rb", buffering=0)  # keeps the socket's reference counting intact
+        self._timeout = sock.gettimeout()  # the per-read timeout urllib3 set
+        self._limits = limits
+        self.header_budget: int | None = None
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        if self._limits is not None:
+            left = self._limits.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the response did not arrive within the timeout")
+            self._sock.settimeout(left if self._timeout is None else min(left, self._timeout))
+        if self.header_budget is not None and self.count > self.header_budget:
+            raise HeadersTooLargeError(f"response headers too large: more than {self.header_budget} bytes")
+        count: int | None = self._io.readinto(buffer)
+        self.count += count or 0
+        return count
+
+    def close(self) -> None:
+        try:
+            self._io.close()
+        finally:
+            super().close()
+
+
+class _BoundedResponse(http.client.HTTPResponse):
+    """http.client's response, reading through :class:`_DeadlineReader` with a cap on the header block."""
+
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        limits = _LIMITS.get()
+        self.fp.close()  # the plain makefile() http.client made; ours replaces it
+        self._reader = _DeadlineReader(sock, limits)
+        self._max_header_bytes = limits.max_header_bytes if limits is not None else DEFAULT_MAX_HEADER_BYTES
+        self.fp = io.BufferedReader(self._reader)
+
+    def begin(self) -> None:
+        self._reader.header_budget = self._max_header_bytes
+        try:
+            super().begin()
+        finally:
+            self._reader.header_budget = None
+
+
+class _HTTPConnection(urllib3.connection.HTTPConnection):
+    response_class = _BoundedResponse
+
+
+class _HTTPSConnection(urllib3.connection.HTTPSConnection):
+    response_class = _BoundedResponse
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
 
 
 class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
@@ -33,7 +133,12 @@ class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
 
     This is how an address override connects to ``127.0.0.1`` yet sends SNI for, and verifies the
     certificate of, ``autodiscover.example.com`` (urllib3's ``server_hostname``/``assert_hostname``).
+    Its pools read responses through :class:`_BoundedResponse`.
     """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
     def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
@@ -60,8 +165,11 @@ class RequestsTransport:
         connect_to: Address overrides: ``{(host, port): (address, port)}``. The connection goes to the
             address while SNI, certificate verification and ``Host`` use the real name (like curl's
             ``--connect-to``).
-        resolver: If given, host names are resolved with it (A, then AAAA) instead of the system.
+        resolver: Resolves host names (A, then AAAA). By default a :class:`DnspythonResolver` with the
+            system's nameservers: unlike the system's ``getaddrinfo``, every lookup is bounded by the
+            exchange's timeout. ``/etc/hosts`` is therefore not consulted; use ``connect_to`` instead.
         max_body: The largest body accepted, in bytes.
+        max_header_bytes: The largest status line plus header block accepted, in bytes.
         session: A requests session to use (its redirect and verification settings are overridden).
     """
 
@@ -72,6 +180,7 @@ class RequestsTransport:
         connect_to: Mapping[tuple[str, int], tuple[str, int]] | None = None,
         resolver: Resolver | None = None,
         max_body: int = DEFAULT_MAX_BODY,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         session: requests.Session | None = None,
     ) -> None:
         self._verify = os.fspath(ca_bundle) if ca_bundle is not None else certifi.where()
@@ -80,6 +189,7 @@ class RequestsTransport:
         }
         self._resolver = resolver
         self._max_body = max_body
+        self._max_header_bytes = max_header_bytes
         self._session = session or requests.Session()
         self._session.trust_env = False  # no proxies or netrc credentials picked up behind the caller's back
         adapter = _PinnedNameAdapter()
@@ -127,15 +237,22 @@ class RequestsTransport:
         override = self._connect_to.get((host, port))
         if override is not None:
             return [override]
-        if self._resolver is None or _is_ip(host):
+        if _is_ip(host):
             return [None]
         try:
-            addresses = self._resolver.resolve_addresses(host, timeout=_left(deadline))
+            addresses = self._get_resolver().resolve_addresses(host, timeout=_left(deadline))
         except ResolverError as exc:
             raise ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
             raise ConnectError(f"cannot resolve {host}: no A or AAAA records")
         return [(address, port) for address in addresses]
+
+    def _get_resolver(self) -> Resolver:
+        if self._resolver is None:
+            from ._dns import DnspythonResolver  # late: reads /etc/resolv.conf only when a name needs it
+
+            self._resolver = DnspythonResolver()
+        return self._resolver
 
     def _send_to(
         self, request: HttpRequest, parts: Any, target: tuple[str, int] | None, deadline: float
@@ -151,6 +268,15 @@ class RequestsTransport:
         if request.credentials is not None:
             headers["Authorization"] = request.credentials.authorization()
         left = _left(deadline)
+        token = _LIMITS.set(_Limits(deadline=deadline, max_header_bytes=self._max_header_bytes))
+        try:
+            return self._exchange(request, url, headers, left, deadline)
+        finally:
+            _LIMITS.reset(token)
+
+    def _exchange(
+        self, request: HttpRequest, url: str, headers: dict[str, str], left: float, deadline: float
+    ) -> HttpResponse:
         try:
             response = self._session.request(
                 request.method,
@@ -214,6 +340,8 @@ def _is_ip(host: str) -> bool:
 def _translate(exc: BaseException, url: str) -> TransportError:
     """Map requests/urllib3 errors to ours, most specific first (cf. httpx's map_httpcore_exceptions)."""
     text = _root_cause(exc)
+    if _caused_by(exc, HeadersTooLargeError):
+        return ResponseTooLargeError(text)
     if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
         return TLSError(f"TLS failed: {text}")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -225,6 +353,21 @@ def _translate(exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
         return ConnectError(f"{text}")
     return TransportError(f"{text}")
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is anywhere in the chain of wrapped errors (requests wraps urllib3 wraps ours)."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        if isinstance(item, kind):
+            return True
+        seen.add(id(item))
+        pending.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+    return False
 
 
 def _root_cause(exc: BaseException) -> str:
