@@ -46,7 +46,7 @@ from ._models import (
     User,
     WebEndpoint,
 )
-from ._policy import RedirectApprover, RedirectProposal, RedirectReason, deny_all
+from ._policy import MICROSOFT365_HOSTS, RedirectApprover, RedirectProposal, RedirectReason, deny_all
 from ._pox import (
     ErrorDocument,
     RedirectAddressDocument,
@@ -61,6 +61,7 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_ORDER",
+    "MICROSOFT365_HOSTS",
     "MICROSOFT_ORDER",
     "AlternativeMailbox",
     "Attempt",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 
 import dns.exception
@@ -15,6 +16,7 @@ from ._errors import ResolverError, ResolverTimeoutError
 from ._seams import SrvRecord
 
 DEFAULT_QUERY_TIMEOUT = 5.0
+_FIRST_BACKOFF = 0.1  # dns.resolver.Resolution's first retry back-off, in seconds
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
@@ -87,23 +89,36 @@ class DnspythonResolver:
         return tuple(records)
 
     def resolve_addresses(self, host: str, *, timeout: float) -> Sequence[str]:
-        """Return the IPv4 addresses, then the IPv6 ones, of ``host``."""
+        """Return the IPv4 addresses, then the IPv6 ones, of ``host``.
+
+        ``timeout`` bounds both queries together, not each; an AAAA failure after A answered still
+        gives the IPv4 addresses.
+        """
+        deadline = time.monotonic() + timeout
         addresses: list[str] = []
         for rdtype in ("A", "AAAA"):
-            answer = self._query(host, rdtype, timeout)
+            try:
+                answer = self._query(host, rdtype, deadline - time.monotonic())
+            except ResolverError:
+                if addresses:
+                    break
+                raise
             if answer is not None and answer.rrset is not None:
                 addresses.extend(rdata.address for rdata in answer.rrset)
         return tuple(addresses)
 
     def _query(self, name: str, rdtype: str, timeout: float) -> dns.resolver.Answer | None:
-        lifetime = max(0.001, min(timeout, self._timeout))
+        bound = max(0.001, min(timeout, self._timeout))
+        # dnspython sleeps its first back-off (0.1 s) after every nameserver failed and only then sees
+        # that the lifetime is spent; leave room for that sleep so the lookup ends by its bound.
+        lifetime = bound - _FIRST_BACKOFF if bound > 2 * _FIRST_BACKOFF else bound / 2
         try:
             qname = dns.name.from_text(name)
             return self._resolver.resolve(qname, rdtype, lifetime=lifetime, search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return None
         except dns.resolver.LifetimeTimeout as exc:
-            raise ResolverTimeoutError(f"{rdtype} lookup of {name} timed out after {lifetime:.1f}s") from exc
+            raise ResolverTimeoutError(f"{rdtype} lookup of {name} timed out after {bound:.1f}s") from exc
         except dns.resolver.NoNameservers as exc:
             raise ResolverError(f"{rdtype} lookup of {name} failed: no nameserver answered usefully") from exc
         except dns.exception.DNSException as exc:

@@ -30,6 +30,7 @@ import urllib3.connection
 from ._errors import (
     ConnectError,
     ResolverError,
+    ResolverTimeoutError,
     ResponseTooLargeError,
     TLSError,
     TransportError,
@@ -241,11 +242,22 @@ class RequestsTransport:
             return [None]
         try:
             addresses = self._get_resolver().resolve_addresses(host, timeout=_left(deadline))
+        except ResolverTimeoutError as exc:
+            raise TransportTimeoutError(f"cannot resolve {host}: {exc}") from exc
         except ResolverError as exc:
             raise ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
             raise ConnectError(f"cannot resolve {host}: no A or AAAA records")
         return [(address, port) for address in addresses]
+
+    @property
+    def resolver(self) -> Resolver:
+        """The resolver host names are looked up with (created on first use when none was given).
+
+        Raises:
+            ResolverError: No resolver was given and the system's DNS configuration cannot be read.
+        """
+        return self._get_resolver()
 
     def _get_resolver(self) -> Resolver:
         if self._resolver is None:
