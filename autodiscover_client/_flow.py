@@ -219,7 +219,7 @@ def _probe_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
             error="the http probe did not redirect to https", elapsed=reply.elapsed,
         )  # fmt: skip
         return None
-    target = urljoin(url, location.strip())
+    target = _join(url, location)
     refusal: tuple[Outcome, str] | None = None
     if urlsplit(target).path.lower() != AUTODISCOVER_PATH:
         # The EWS Managed API accepts only redirects to the Autodiscover path (PROTOCOL.md §1.5).
@@ -284,7 +284,7 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             if not location:
                 run.record(method, url, Outcome.HTTP_ERROR, address, error="a redirect without Location", **common)
                 return None
-            next_url = _follow(run, method, address, url, urljoin(url, location.strip()), common)
+            next_url = _follow(run, method, address, url, _join(url, location), common)
             if next_url is None:
                 return None
             url = next_url
@@ -304,7 +304,7 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             run.record(method, url, Outcome.SERVER_ERROR, address, error=document.describe(), **common)
             return None
         if isinstance(document, RedirectUrlDocument):
-            next_url = _follow(run, method, address, url, urljoin(url, document.url), common)
+            next_url = _follow(run, method, address, url, _join(url, document.url), common)
             if next_url is None:
                 return None
             url = next_url
@@ -324,11 +324,24 @@ def _follow(
     return target
 
 
+def _join(base: str, location: str) -> str:
+    """Resolve a server's ``Location``/``RedirectUrl`` against ``base``; a malformed one is kept as is
+    (``_admit`` then refuses it) instead of raising out of the core."""
+    try:
+        return urljoin(base, location.strip())
+    except ValueError:
+        return location.strip()
+
+
 def _admit(
     run: Run, address: EmailAddress, *, source: str, target: str, reason: RedirectReason
 ) -> tuple[Outcome, str] | None:
     """Apply the redirect rules to a URL; return why it is refused, or ``None`` (and spend a hop)."""
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+        normalise_url(target)  # also checks the port: a server's "https://host:99999/" must not crash the run
+    except ValueError:
+        return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a valid URL"
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme.lower() != "https":
         # DESIGN §4 rule 2: credentials never travel over plain http, so neither does discovery.
