@@ -102,7 +102,7 @@ NAMES = ["Autodiscover", "Response", "Account", "Action", "Protocol", "Type", "S
          "RedirectAddr", "RedirectUrl", "Error", "ErrorCode", "Message", "User", "DisplayName", "EwsUrl", "Internal",
          "External", "OWAUrl", "MobileSync", "Url", "Culture", "Status", "x"]  # fmt: skip
 NAMESPACES = ["", BASE_NS, OUTLOOK_NS, MOBILESYNC_NS, BASE_NS.replace("http://", "https://"), "urn:other"]
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20).map(
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20).map(
     lambda t: t.replace("&", "&amp;").replace("<", "&lt;")
 )
 
