@@ -17,6 +17,7 @@ from ._seams import SrvRecord
 
 DEFAULT_QUERY_TIMEOUT = 5.0
 _FIRST_BACKOFF = 0.1  # dns.resolver.Resolution's first retry back-off, in seconds
+_MIN_LOOKUP = 0.05  # with less time left than this, a lookup is not started (it would overrun)
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
@@ -108,9 +109,12 @@ class DnspythonResolver:
         return tuple(addresses)
 
     def _query(self, name: str, rdtype: str, timeout: float) -> dns.resolver.Answer | None:
-        bound = max(0.001, min(timeout, self._timeout))
+        bound = min(timeout, self._timeout)
+        if bound < _MIN_LOOKUP:
+            raise ResolverTimeoutError(f"{rdtype} lookup of {name} skipped: only {max(bound, 0):.3f}s left")
         # dnspython sleeps its first back-off (0.1 s) after every nameserver failed and only then sees
-        # that the lifetime is spent; leave room for that sleep so the lookup ends by its bound.
+        # that the lifetime is spent; leave room for that sleep so the lookup ends by its bound. Below
+        # 0.2 s there is no room, and a silent nameserver may cost up to 0.075 s more than the bound.
         lifetime = bound - _FIRST_BACKOFF if bound > 2 * _FIRST_BACKOFF else bound / 2
         try:
             qname = dns.name.from_text(name)

@@ -463,3 +463,30 @@ def test_default_transport_resolves_with_a_bounded_resolver() -> None:
         except ResolverError as exc:
             pytest.skip(f"no system DNS configuration to build the default resolver from: {exc}")
         assert isinstance(resolver, DnspythonResolver)
+
+
+@pytest.mark.parametrize("lookup", ["srv", "addresses"])
+def test_dns_lookups_end_by_their_bound_against_a_silent_nameserver(leak_free: None, lookup: str) -> None:
+    """A nameserver that never answers costs at most the lookup's bound (A and AAAA share one), never more."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        resolver = DnspythonResolver(nameservers=[silent.getsockname()], timeout=30.0)
+        started = time.monotonic()
+        look_up = resolver.resolve_srv if lookup == "srv" else resolver.resolve_addresses
+        with pytest.raises(ResolverError):
+            look_up(f"_autodiscover._tcp.{DOMAIN}", timeout=0.5)
+        elapsed = time.monotonic() - started
+    assert elapsed <= 0.5 * SLACK
+
+
+def test_srv_against_a_silent_nameserver_keeps_the_overall_deadline(leak_free: None) -> None:
+    """discover() with SRV first and a dead nameserver ends at its deadline even with a long request timeout."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        resolver = DnspythonResolver(nameservers=[silent.getsockname()], timeout=30.0)
+        started = time.monotonic()
+        with RequestsTransport(resolver=resolver) as transport, pytest.raises(DiscoveryError) as info:
+            discover(EMAIL, PASSWORD, timeout=1.0, request_timeout=10.0, resolver=resolver, transport=transport)
+        elapsed = time.monotonic() - started
+    assert elapsed <= 1.0 * SLACK
+    assert Outcome.TIMEOUT == info.value.attempts[0].outcome
