@@ -126,7 +126,10 @@ class ServerResponse:
 
     def to_bytes(self) -> bytes:
         """The response as HTTP/1.1 bytes on the wire (status line, headers, body)."""
-        reason = http.HTTPStatus(self.status).phrase if self.status in http.HTTPStatus._value2member_map_ else ""
+        try:
+            reason = http.HTTPStatus(self.status).phrase
+        except ValueError:
+            reason = ""
         lines = [f"HTTP/1.1 {self.status} {reason}".rstrip(), *(f"{name}: {value}" for name, value in self.headers)]
         if not any(name.lower() == "content-length" for name, _ in self.headers):
             lines.append(f"Content-Length: {len(self.body)}")
