@@ -3,19 +3,15 @@
 Every wait of an exchange is bounded by one deadline (DESIGN §3 "Deadline"): names are resolved with a
 :class:`~autodiscover_client.Resolver` (dnspython by default, never the system's unbounded
 ``getaddrinfo``), connects and reads get the time left, and the response is read through
-:class:`_DeadlineReader`, which re-arms the socket timeout before every ``recv`` so that a server that
+``_response_limits``, which re-arms the socket timeout before every ``recv`` so that a server that
 trickles one byte a second cannot stretch the exchange past its deadline, not even inside one header line.
 """
 
 from __future__ import annotations
 
-import contextvars
-import dataclasses
 import http.client
-import io
 import ipaddress
 import os
-import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -24,8 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 import certifi
 import requests
 import requests.adapters
-import urllib3
-import urllib3.connection
 
 from ._errors import (
     ConnectError,
@@ -36,6 +30,7 @@ from ._errors import (
     TransportError,
     TransportTimeoutError,
 )
+from ._response_limits import HTTP_POOLS, HeadersTooLargeError, Limits, limited
 from ._seams import HttpRequest, HttpResponse, Resolver
 
 DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by default)
@@ -45,101 +40,17 @@ DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 _CHUNK = 16 * 1024
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Limits:
-    deadline: float
-    max_header_bytes: int
-
-
-# The limits of the exchange running in this thread (or task). requests builds the response object deep
-# inside urllib3, in the caller's thread, so a context variable reaches it without any shared state.
-_LIMITS: contextvars.ContextVar[_Limits | None] = contextvars.ContextVar("autodiscover_http_limits", default=None)
-
-
-class HeadersTooLargeError(http.client.HTTPException):
-    """The response's status line and headers exceeded the cap (raised inside urllib3, then translated)."""
-
-
-class _DeadlineReader(io.RawIOBase):
-    """A socket reader that never waits past the deadline and counts the bytes of the header block."""
-
-    def __init__(self, sock: socket.socket, limits: _Limits | None) -> None:
-        super().__init__()
-        self._sock = sock
-        self._io = sock.makefile("rb", buffering=0)  # keeps the socket's reference counting intact
-        self._timeout = sock.gettimeout()  # the per-read timeout urllib3 set
-        self._limits = limits
-        self.header_budget: int | None = None
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int | None:
-        if self._limits is not None:
-            left = self._limits.deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("the response did not arrive within the timeout")
-            self._sock.settimeout(left if self._timeout is None else min(left, self._timeout))
-        if self.header_budget is not None and self.count > self.header_budget:
-            raise HeadersTooLargeError(f"response headers too large: more than {self.header_budget} bytes")
-        count: int | None = self._io.readinto(buffer)
-        self.count += count or 0
-        return count
-
-    def close(self) -> None:
-        try:
-            self._io.close()
-        finally:
-            super().close()
-
-
-class _BoundedResponse(http.client.HTTPResponse):
-    """http.client's response, reading through :class:`_DeadlineReader` with a cap on the header block."""
-
-    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
-        super().__init__(sock, *args, **kwargs)
-        limits = _LIMITS.get()
-        self.fp.close()  # the plain makefile() http.client made; ours replaces it
-        self._reader = _DeadlineReader(sock, limits)
-        self._max_header_bytes = limits.max_header_bytes if limits is not None else DEFAULT_MAX_HEADER_BYTES
-        self.fp = io.BufferedReader(self._reader)
-
-    def begin(self) -> None:
-        self._reader.header_budget = self._max_header_bytes
-        try:
-            super().begin()
-        finally:
-            self._reader.header_budget = None
-
-
-class _HTTPConnection(urllib3.connection.HTTPConnection):
-    response_class = _BoundedResponse
-
-
-class _HTTPSConnection(urllib3.connection.HTTPSConnection):
-    response_class = _BoundedResponse
-
-
-class _HTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
 class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
     """Verify TLS for the name in the ``Host`` header when the URL names an address instead.
 
     This is how an address override connects to ``127.0.0.1`` yet sends SNI for, and verifies the
     certificate of, ``autodiscover.example.com`` (urllib3's ``server_hostname``/``assert_hostname``).
-    Its pools read responses through :class:`_BoundedResponse`.
+    Its pools read responses within the exchange's limits (``_response_limits``).
     """
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = dict(HTTP_POOLS)
 
     def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
@@ -280,11 +191,8 @@ class RequestsTransport:
         if request.credentials is not None:
             headers["Authorization"] = request.credentials.authorization()
         left = _left(deadline)
-        token = _LIMITS.set(_Limits(deadline=deadline, max_header_bytes=self._max_header_bytes))
-        try:
+        with limited(Limits(deadline=deadline, max_header_bytes=self._max_header_bytes)):
             return self._exchange(request, url, headers, left, deadline)
-        finally:
-            _LIMITS.reset(token)
 
     def _exchange(
         self, request: HttpRequest, url: str, headers: dict[str, str], left: float, deadline: float
