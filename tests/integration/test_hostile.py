@@ -31,6 +31,7 @@ from autodiscover_client import (
 from autodiscover_client.testing import LocalAutodiscoverServer, LocalDnsServer, settings_body
 from autodiscover_client.testing._https_server import (
     ServerResponse,
+    Wire,
     endless_body,
     html_page,
     redirect,
@@ -90,7 +91,7 @@ def resolver(dns_server: LocalDnsServer) -> DnspythonResolver:
 
 
 @dataclass
-class Outcome_:
+class Result:
     """What one discover() call gave, and how long it took."""
 
     settings: Settings | None
@@ -112,7 +113,7 @@ def run(
     request_timeout: float = 1.0,
     connect_to: Mapping[tuple[str, int], tuple[str, int]] | None = None,
     **options: object,
-) -> Outcome_:
+) -> Result:
     """discover() with the default transport (trusting the test CA) over real sockets; never raises."""
     overrides = {**web.connect_overrides, **(connect_to or {})}
     started = time.monotonic()
@@ -123,15 +124,15 @@ def run(
                 resolver=resolver, transport=transport, **options,  # type: ignore[arg-type]
             )  # fmt: skip
         except DiscoveryError as exc:
-            return Outcome_(settings=None, error=exc, elapsed=time.monotonic() - started)
-    return Outcome_(settings=settings, error=None, elapsed=time.monotonic() - started)
+            return Result(settings=None, error=exc, elapsed=time.monotonic() - started)
+    return Result(settings=settings, error=None, elapsed=time.monotonic() - started)
 
 
 def credential_hosts(web: LocalAutodiscoverServer) -> set[tuple[str, str]]:
     return {(scheme, host) for scheme, host, _ in web.credentials_seen()}
 
 
-def within_deadline(result: Outcome_, limit: float) -> None:
+def within_deadline(result: Result, limit: float) -> None:
     assert result.elapsed <= limit * SLACK, f"took {result.elapsed:.2f}s for a {limit}s bound"
 
 
@@ -250,10 +251,7 @@ def test_one_byte_per_second_trickle_cannot_outlast_the_deadline(
     else:
         head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
 
-        def slow_body(wire: object) -> None:
-            from autodiscover_client.testing._https_server import Wire
-
-            assert isinstance(wire, Wire)
+        def slow_body(wire: Wire) -> None:
             wire.write(head)
             while not wire.wait(0.25):
                 wire.write(b"<")
