@@ -301,10 +301,13 @@ def test_redirect_url_action_is_followed() -> None:
 
 
 def test_redirect_cycle_is_detected() -> None:
-    """A→B→A ends the branch with a loop in the trail instead of going round."""
+    """A→B→A ends the branch with a loop in the trail instead of going round, however A's host is spelled."""
     other = "https://mail.example.com/autodiscover/autodiscover.xml"
     transport = FakeTransport(
-        {ROOT: redirect_response(other), other: redirect_response(ROOT.upper().replace("HTTPS", "https"))}
+        {
+            ROOT: redirect_response(other),
+            other: redirect_response(ROOT.replace("https://example.com", "HTTPS://EXAMPLE.COM:443")),
+        }
     )
     with pytest.raises(DiscoveryError) as info:
         run(transport, methods=[Method.HTTPS_ROOT])
