@@ -465,18 +465,12 @@ def test_deadline_stops_discovery_and_says_so() -> None:
 
 def test_request_timeout_is_bounded_by_time_left() -> None:
     """Each exchange gets min(request_timeout, time left) as its timeout."""
-    seen: list[float] = []
-
-    class Recorder(FakeTransport):
-        def send(self, request, *, timeout):  # type: ignore[no-untyped-def]
-            seen.append(timeout)
-            return super().send(request, timeout=timeout)
-
     clock = FakeClock()
+    transport = FakeTransport(latency={"*": 4.0}, clock=clock)
     with pytest.raises(DiscoveryError):
-        run(Recorder(latency={"*": 4.0}, clock=clock), clock=clock, timeout=10.0, request_timeout=5.0,
+        run(transport, clock=clock, timeout=10.0, request_timeout=5.0,
             methods=[Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER, Method.HTTP_REDIRECT])  # fmt: skip
-    assert [5.0, 5.0, 2.0] == seen
+    assert [5.0, 5.0, 2.0] == [request.timeout for request in transport.requests]
 
 
 def test_a_seam_raising_anything_fails_one_candidate() -> None:
