@@ -275,6 +275,7 @@ def test_endless_body_is_cut_at_the_cap(web: LocalAutodiscoverServer, resolver: 
     assert result.error is not None
     assert [Outcome.TOO_LARGE] == result.outcomes
     within_deadline(result, 3.0)
+    assert set() == credential_hosts(web)
 
 
 @pytest.mark.parametrize(
@@ -294,6 +295,7 @@ def test_huge_headers_are_refused(
     assert result.error is not None
     assert [Outcome.TOO_LARGE] == result.outcomes
     within_deadline(result, 3.0)
+    assert set() == credential_hosts(web)
 
 
 def test_redirect_storm_stops_at_ten_hops(web: LocalAutodiscoverServer, resolver: DnspythonResolver) -> None:
@@ -317,6 +319,7 @@ def test_redirect_cycle_is_caught(web: LocalAutodiscoverServer, resolver: Dnspyt
     assert Outcome.REDIRECT_LOOP in result.outcomes
     assert 2 == len(web.requests)
     within_deadline(result, 3.0)
+    assert set() == credential_hosts(web)
 
 
 # --- certificates --------------------------------------------------------------------------------
