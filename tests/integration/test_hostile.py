@@ -247,21 +247,21 @@ def test_one_byte_per_second_trickle_cannot_outlast_the_deadline(
     Each byte arrives well within the read timeout, so only a deadline re-armed before every read stops it.
     """
     if stage == "headers":
-        hostile = trickle(SETTINGS, interval=0.25)
+        hostile = trickle(SETTINGS, interval=1.0)
     else:
         head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
 
         def slow_body(wire: Wire) -> None:
             wire.write(head)
-            while not wire.wait(0.25):
+            while not wire.wait(1.0):
                 wire.write(b"<")
 
         hostile = ServerResponse(stream=slow_body)
     web.add_host(DOMAIN, hostile, credentials=None)
-    result = run(web, resolver, methods=[Method.HTTPS_ROOT], timeout=1.5, request_timeout=1.0)
+    result = run(web, resolver, methods=[Method.HTTPS_ROOT], timeout=2.0, request_timeout=1.5)
     assert result.error is not None
     assert [Outcome.TIMEOUT] == result.outcomes[:1]
-    within_deadline(result, 1.0)
+    within_deadline(result, 1.5)
     assert set() == credential_hosts(web)
 
 
