@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 import pytest
 
 from autodiscover_client import Method, Outcome, RedirectDeniedError, Settings, discover
-from autodiscover_client._cli import denied_redirects, run_asking
+from autodiscover_client._redirect_prompt import denied_redirects, run_asking
 from autodiscover_client.testing import (
     FakeResolver,
     FakeTransport,
