@@ -14,11 +14,12 @@ from ._errors import (
     ResolverError,
     TransportError,
 )
-from ._flow import Flow, Found, HttpCall, Reply, Run, SrvLookup, discovery
+from ._flow import Flow, Found, HttpCall, Operation, Reply, Run, ScpLookup, SrvLookup, discovery
 from ._models import DEFAULT_ORDER, Method, Outcome, Settings, Source
 from ._policy import RedirectApprover, RedirectPolicy, deny_all
 from ._pox import Schema
-from ._seams import BasicCredentials, Clock, Credentials, Resolver, SystemClock, Transport
+from ._seams import BasicCredentials, Clock, Credentials, Resolver, ScpSource, SystemClock, Transport
+from ._v2 import V2Protocol
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -44,6 +45,12 @@ class Discoverer:
         schema: The response schema to ask for (``Schema.OUTLOOK`` or ``Schema.MOBILESYNC``).
         user_agent: The ``User-Agent`` header.
         clock: A monotonic clock (tests pass a fake one).
+        v2_protocol: What ``Method.V2_JSON`` asks for (default: ``AutodiscoverV1``, or ``ActiveSync``
+            with the mobilesync schema). See docs/protocols.md.
+        v2_office365: Let ``Method.V2_JSON`` ask ``outlook.office365.com`` first, as Microsoft 365 apps do.
+            Off by default: it tells Microsoft the address (no credentials are ever sent to V2).
+        scp_source: The Active Directory look-up ``Method.SCP`` uses (e.g. ``Ldap3ScpSource``).
+        ad_site: This machine's AD site, which orders SCP URLs (own site first).
     """
 
     def __init__(
@@ -60,7 +67,15 @@ class Discoverer:
         schema: Schema = Schema.OUTLOOK,
         user_agent: str = DEFAULT_USER_AGENT,
         clock: Clock | None = None,
+        v2_protocol: V2Protocol | None = None,
+        v2_office365: bool = False,
+        scp_source: ScpSource | None = None,
+        ad_site: str | None = None,
     ) -> None:
+        self.v2_protocol = V2Protocol(v2_protocol) if v2_protocol is not None else None
+        self.v2_office365 = v2_office365
+        self.ad_site = ad_site
+        self._scp_source = scp_source
         self.methods = tuple(Method(method) for method in methods)
         if not self.methods:
             raise ValueError("methods must name at least one Method")
@@ -124,7 +139,8 @@ class Discoverer:
             credentials = BasicCredentials(username or email, password)
         run = Run(
             address=address, credentials=credentials, policy=self.policy, schema=self.schema,
-            user_agent=self.user_agent,
+            user_agent=self.user_agent, v2_protocol=self.v2_protocol, v2_office365=self.v2_office365,
+            ad_site=self.ad_site,
         )  # fmt: skip
         flow = discovery(run, address, self.methods)
         deadline = self._clock.monotonic() + self.timeout
@@ -140,7 +156,7 @@ class Discoverer:
             while True:
                 left = deadline - self._clock.monotonic()
                 if left <= 0:
-                    target = operation.name if isinstance(operation, SrvLookup) else operation.request.url
+                    target = operation.request.url if isinstance(operation, HttpCall) else operation.name
                     run.record(
                         operation.method, target, Outcome.TIMEOUT, parse_email(run.attempts[-1].email)
                         if run.attempts else parse_email(email), error="the overall deadline passed first",
@@ -152,10 +168,15 @@ class Discoverer:
             result: Found | None = stop.value
             return result, False
 
-    def _perform(self, operation: SrvLookup | HttpCall, timeout: float) -> Reply:
+    def _perform(self, operation: Operation, timeout: float) -> Reply:
         start = self._clock.monotonic()
         try:
-            if isinstance(operation, SrvLookup):
+            if isinstance(operation, ScpLookup):
+                if self._scp_source is None:
+                    raise ResolverError("Method.SCP needs an ScpSource: pass scp_source=Ldap3ScpSource(…) or --scp DC")
+                found = self._scp_source.search(operation.server, timeout=timeout)
+                reply = Reply(scp_records=tuple(found))
+            elif isinstance(operation, SrvLookup):
                 records = self._get_resolver().resolve_srv(operation.name, timeout=timeout)
                 reply = Reply(records=tuple(records))
             else:
@@ -178,8 +199,10 @@ def _settings(found: Found, run: Run) -> Settings:
         microsoft_online=document.microsoft_online,
         alternative_mailboxes=document.alternative_mailboxes,
         public_folder_smtp_address=document.public_folder_smtp_address,
-        schema=document.schema.value,
+        schema="v2" if found.v2 is not None else document.schema.value,
         attempts=tuple(run.attempts),
+        v2_protocol=found.v2.protocol if found.v2 is not None else None,
+        v2_url=found.v2.url if found.v2 is not None else None,
     )
 
 
@@ -223,6 +246,10 @@ def discover(
     schema: Schema = Schema.OUTLOOK,
     user_agent: str = DEFAULT_USER_AGENT,
     clock: Clock | None = None,
+    v2_protocol: V2Protocol | None = None,
+    v2_office365: bool = False,
+    scp_source: ScpSource | None = None,
+    ad_site: str | None = None,
 ) -> Settings:
     """Find a mail account's server settings the way Outlook does.
 
@@ -237,7 +264,8 @@ def discover(
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
         methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts,
-            trust_microsoft365, schema, user_agent, clock: As for :class:`Discoverer`.
+            trust_microsoft365, schema, user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site: As for
+            :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.
@@ -253,5 +281,6 @@ def discover(
         methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=resolver,
         transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
         trust_microsoft365=trust_microsoft365, schema=schema, user_agent=user_agent, clock=clock,
+        v2_protocol=v2_protocol, v2_office365=v2_office365, scp_source=scp_source, ad_site=ad_site,
     ) as discoverer:  # fmt: skip
         return discoverer.discover(email, password, username=username, credentials=credentials)
