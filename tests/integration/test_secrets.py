@@ -19,10 +19,12 @@ import pytest
 
 from autodiscover_client import (
     BasicCredentials,
+    BearerCredentials,
     DiscoveryError,
     DnspythonResolver,
     HttpRequest,
     Method,
+    NtlmCredentials,
     RequestsTransport,
     Settings,
     TLSError,
@@ -107,10 +109,14 @@ def test_password_appears_in_no_result_error_trail_or_log(
 
 
 def test_the_password_is_not_in_the_reprs_of_what_carries_it() -> None:
-    """BasicCredentials and HttpRequest hold the password but never show it."""
+    """Credentials of every type, and the HttpRequest carrying them, hold the secret but never show it."""
     credentials = BasicCredentials(EMAIL, PASSWORD)
     request = HttpRequest(method="POST", url=f"https://{DOMAIN}{PATH}", credentials=credentials)
     assert_clean(repr(credentials) + str(credentials) + repr(request) + str(request))
+    for other in (NtlmCredentials(EMAIL, PASSWORD), BearerCredentials(PASSWORD, username=EMAIL)):
+        assert_clean(
+            repr(other) + str(other) + repr(HttpRequest(method="POST", url="https://x.test/", credentials=other))
+        )
 
 
 def test_cli_output_never_contains_the_password(dns_server: LocalDnsServer, scenario: LocalAutodiscoverServer) -> None:
