@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from ._address import parse_email
+from ._address import EmailAddress, parse_email
+from ._cache import Cache, Replay, address_key, cached_discovery, domain_key, endpoint_key, ttl_seconds
 from ._errors import (
     AuthenticationError,
     DeadlineExceededError,
@@ -51,6 +52,9 @@ class Discoverer:
             Off by default: it tells Microsoft the address (no credentials are ever sent to V2).
         scp_source: The Active Directory look-up ``Method.SCP`` uses (e.g. ``Ldap3ScpSource``).
         ad_site: This machine's AD site, which orders SCP URLs (own site first).
+        cache: Where to remember winning endpoints (:class:`MemoryCache`, :class:`DiskCache` or your own
+            :class:`Cache`). A cached endpoint is tried first; if it fails it is dropped and full
+            discovery runs once (PROTOCOL.md §6). ``None`` (the default) caches nothing.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class Discoverer:
         v2_office365: bool = False,
         scp_source: ScpSource | None = None,
         ad_site: str | None = None,
+        cache: Cache | None = None,
     ) -> None:
         self.v2_protocol = V2Protocol(v2_protocol) if v2_protocol is not None else None
         self.v2_office365 = v2_office365
@@ -94,6 +99,7 @@ class Discoverer:
         self._resolver = resolver
         self._transport = transport
         self._owned_transport = transport is None
+        self.cache = cache
 
     def _get_resolver(self) -> Resolver:
         if self._resolver is None:
@@ -142,12 +148,41 @@ class Discoverer:
             user_agent=self.user_agent, v2_protocol=self.v2_protocol, v2_office365=self.v2_office365,
             ad_site=self.ad_site,
         )  # fmt: skip
-        flow = discovery(run, address, self.methods)
+        replay = self._cached(address)
+        # A cache hit is driven one step at a time: it is one endpoint, and the fallback is rare.
+        flow = (
+            discovery(run, address, self.methods)
+            if replay is None
+            else cached_discovery(run, address, self.methods, replay)
+        )
         deadline = self._clock.monotonic() + self.timeout
         found, deadline_hit = self._drive(flow, run, deadline, str(address))
+        self._remember(address, found, run, replay)
         if found is not None:
             return _settings(found, run)
         raise _failure(run, str(address), deadline_hit, self.timeout)
+
+    def _cached(self, address: EmailAddress) -> Replay | None:
+        """The cached endpoint to try first: the address's own, else its domain's (if its method is in use)."""
+        if self.cache is None:
+            return None
+        schema = self.schema.value
+        for key in (address_key(schema, str(address)), domain_key(schema, address.domain)):
+            endpoint = self.cache.get(key)
+            if endpoint is not None and endpoint.method in self.methods:
+                return Replay(endpoint=endpoint, key=key)
+        return None
+
+    def _remember(self, address: EmailAddress, found: Found | None, run: Run, replay: Replay | None) -> None:
+        if self.cache is None:
+            return
+        if replay is not None and replay.failed:
+            self.cache.drop(replay.key)
+        if found is None or (replay is not None and not replay.failed and found.url == replay.endpoint.url):
+            return  # a hit is not re-stored: full discovery still runs once per TTL
+        key = endpoint_key(self.schema.value, address, found, run.attempts)
+        if key is not None:
+            self.cache.put(key, found.method, found.url, ttl=ttl_seconds(found.document.protocols))
 
     def _drive(self, flow: Flow[Found | None], run: Run, deadline: float, email: str) -> tuple[Found | None, bool]:
         """Perform the core's operations one at a time until it returns or the deadline passes."""
@@ -250,6 +285,7 @@ def discover(
     v2_office365: bool = False,
     scp_source: ScpSource | None = None,
     ad_site: str | None = None,
+    cache: Cache | None = None,
 ) -> Settings:
     """Find a mail account's server settings the way Outlook does.
 
@@ -264,8 +300,8 @@ def discover(
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
         methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts,
-            trust_microsoft365, schema, user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site: As for
-            :class:`Discoverer`.
+            trust_microsoft365, schema, user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site, cache:
+            As for :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.
@@ -281,6 +317,6 @@ def discover(
         methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=resolver,
         transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
         trust_microsoft365=trust_microsoft365, schema=schema, user_agent=user_agent, clock=clock,
-        v2_protocol=v2_protocol, v2_office365=v2_office365, scp_source=scp_source, ad_site=ad_site,
+        v2_protocol=v2_protocol, v2_office365=v2_office365, scp_source=scp_source, ad_site=ad_site, cache=cache,
     ) as discoverer:  # fmt: skip
         return discoverer.discover(email, password, username=username, credentials=credentials)

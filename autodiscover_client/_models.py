@@ -90,6 +90,8 @@ class Outcome(enum.Enum):
     """A redirect led back to a URL or address already visited in this run."""
     REDIRECT_LIMIT = "redirect_limit"
     """The run's budget of redirect hops (10) was used up."""
+    CACHED = "cached"
+    """A note, not a request: a cached endpoint was tried first, or was dropped because it failed."""
 
 
 class Security(enum.Enum):

@@ -1,16 +1,16 @@
 """Secrets never leak (DESIGN §4 rule 7), and Basic credentials travel only over verified TLS (rules 1, 2).
 
 The password (and its Base64 forms, as they would appear in an Authorization header) must not appear in any
-repr, error text, trail, JSON, pickle, log record at any level, or CLI output, on success or on failure.
+repr, error text, trail, JSON, pickle, log record at any level, cache, or CLI output, on success or failure.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import logging
 import os
+import pathlib
 import pickle
 import subprocess
 import sys
@@ -21,8 +21,10 @@ from autodiscover_client import (
     BasicCredentials,
     BearerCredentials,
     DiscoveryError,
+    DiskCache,
     DnspythonResolver,
     HttpRequest,
+    MemoryCache,
     Method,
     NtlmCredentials,
     RequestsTransport,
@@ -144,11 +146,29 @@ def test_cli_output_never_contains_the_password(dns_server: LocalDnsServer, scen
     assert [0, 0, 3, 3, 1] == codes
 
 
-def test_cache_never_holds_the_password() -> None:
-    """The cache (DESIGN §4 rule 7) stores results, never secrets."""
-    if importlib.util.find_spec("autodiscover_client._cache") is None:
-        pytest.skip("autodiscover_client._cache is not on this branch yet; its secret check belongs with it")
-    pytest.skip("the cache exists but its API is not known to this test yet: extend this test with it")
+def test_cache_never_holds_the_password(
+    scenario: LocalAutodiscoverServer, resolver: DnspythonResolver, tmp_path: pathlib.Path
+) -> None:
+    """After an authenticated discovery, neither the in-memory nor the on-disk cache holds the secret."""
+    memory, disk = MemoryCache(), DiskCache(tmp_path / "endpoints.json")
+    with RequestsTransport(
+        ca_bundle=scenario.ca_bundle, connect_to=scenario.connect_overrides, resolver=resolver
+    ) as transport:
+        for cache in (memory, disk):
+            settings = discover(
+                EMAIL, PASSWORD, methods=[Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER], resolver=resolver,
+                transport=transport, cache=cache, timeout=5,
+            )  # fmt: skip
+            assert_clean(_everything(settings))
+            again = discover(
+                EMAIL, PASSWORD, methods=[Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER], resolver=resolver,
+                transport=transport, cache=cache, timeout=5,
+            )  # fmt: skip
+            assert_clean(_everything(again))
+    stored = (tmp_path / "endpoints.json").read_text(encoding="utf-8")
+    assert f"autodiscover.{DOMAIN}" in stored  # the cache did store the endpoint
+    assert_clean(stored)
+    assert_clean(repr(memory) + repr(vars(memory)) + repr(disk) + repr(vars(disk)))
 
 
 # --- Basic only over verified TLS (DESIGN §4 rules 1 and 2) -------------------------------------
