@@ -79,6 +79,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ca-bundle", metavar="PATH", help="PEM file of CA certificates to trust")
     parser.add_argument("--allow-redirect", action="append", default=[], metavar="HOST", help="allow redirects to HOST")
+    parser.add_argument(
+        "--no-microsoft365",
+        action="store_true",
+        help="do not trust the built-in list of Microsoft 365 Autodiscover hosts; treat them like any other host",
+    )
     _add_protocol_options(parser)
     return parser
 
@@ -244,23 +249,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         ca_bundle=args.ca_bundle, connect_to=overrides, resolver=resolver if nameservers else None
     )
     credentials = _credentials(args, _secret(args, sys.stdin))
-    with (
-        transport,
-        Discoverer(
+    scp_source = _scp_source(args, credentials)
+
+    def attempt(approved: Sequence[str]) -> Settings:
+        with Discoverer(
             methods=methods,
             timeout=args.timeout,
             request_timeout=args.request_timeout,
             resolver=resolver,
             transport=transport,
-            allowed_hosts=args.allow_redirect,
+            allowed_hosts=[*args.allow_redirect, *approved],
+            trust_microsoft365=not args.no_microsoft365,
             schema=Schema(args.schema),
             v2_protocol=_v2_protocol(args.v2_protocol),
             v2_office365=args.v2_office365,
-            scp_source=_scp_source(args, credentials),
+            scp_source=scp_source,
             ad_site=args.ad_site,
-        ) as discoverer,
-    ):
-        return _report(lambda: discoverer.discover(args.email, credentials=credentials), args)
+        ) as discoverer:
+            return discoverer.discover(args.email, credentials=credentials)
+
+    from ._redirect_prompt import run_asking
+
+    interactive = not args.json and sys.stdin.isatty() and sys.stdout.isatty()
+    with transport:
+        return _report(lambda: run_asking(attempt, args.email, interactive=interactive), args)
 
 
 def _v2_protocol(name: str | None) -> V2Protocol | None:

@@ -158,7 +158,7 @@ class Run:
     def trusts(self, host: str) -> bool:
         """Whether ``host`` may receive credentials (DESIGN §4 rule 3)."""
         host = host.lower().rstrip(".")
-        if host in self.approved_hosts or host in self.policy.allowed_hosts:
+        if host in self.approved_hosts or self.policy.listed(host):
             return True
         return registrable_domain(host) in self.trusted_sites
 
