@@ -33,6 +33,7 @@ from ._errors import (
 )
 from ._response_limits import HTTP_POOLS, HeadersTooLargeError, Limits, limited
 from ._seams import HttpRequest, HttpResponse, NtlmCredentials, Resolver
+from ._urls import url_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class RequestsTransport:
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         session: requests.Session | None = None,
     ) -> None:
-        self._verify = os.fspath(ca_bundle) if ca_bundle is not None else certifi.where()
+        self._verify = _ca_bundle_path(ca_bundle) if ca_bundle is not None else certifi.where()
         self._connect_to = {
             (host.lower().rstrip("."), port): target for (host, port), target in (connect_to or {}).items()
         }
@@ -135,6 +136,10 @@ class RequestsTransport:
             TransportError: Anything else (e.g. a URL that is not http or https).
         """
         deadline = time.monotonic() + timeout
+        refusal = url_refusal(request.url)
+        if refusal is not None:
+            # Defence in depth: requests must connect to the host the policy judged (see _urls).
+            raise TransportError(f"cannot send to {request.url!r}: {refusal}")
         parts = urlsplit(request.url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
@@ -294,6 +299,20 @@ class RequestsTransport:
                 raise _translate(exc, url) from exc
             raise
         return b"".join(chunks)
+
+
+def _ca_bundle_path(ca_bundle: str | os.PathLike[str]) -> str:
+    """The CA bundle's path, refusing what requests would read as "do not verify".
+
+    requests takes any false ``verify`` value (``""``, from ``--ca-bundle "$UNSET"``) as verification off;
+    DESIGN §4 rule 1 says verification is never turned off implicitly.
+    """
+    path = os.fspath(ca_bundle)
+    if not isinstance(path, str) or not path:
+        raise ValueError("ca_bundle must name a PEM file of CA certificates (verification is never turned off)")
+    if not os.path.isfile(path):
+        raise ValueError(f"ca_bundle {path!r} is not a file")
+    return path
 
 
 def _left(deadline: float) -> float:

@@ -1,0 +1,28 @@
+"""RequestsTransport refuses options that would weaken it, and URLs parsers could read differently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autodiscover_client import HttpRequest, RequestsTransport, TransportError
+
+
+@pytest.mark.parametrize("bundle", ["", "/nonexistent/ca.pem"])
+def test_an_empty_or_missing_ca_bundle_is_refused_rather_than_verification_turned_off(bundle: str) -> None:
+    """``ca_bundle=""`` would be ``verify=""`` to requests, i.e. no verification: it is refused up front."""
+    with pytest.raises(ValueError, match="ca_bundle"):
+        RequestsTransport(ca_bundle=bundle)
+
+
+def test_a_directory_is_not_a_ca_bundle(tmp_path: Path) -> None:
+    """A directory is refused with the same clear error."""
+    with pytest.raises(ValueError, match="is not a file"):
+        RequestsTransport(ca_bundle=tmp_path)
+
+
+def test_the_transport_refuses_a_url_with_a_backslash_before_connecting() -> None:
+    """Even if a caller's core hands it one, the transport never sends to an ambiguous URL."""
+    with RequestsTransport() as transport, pytest.raises(TransportError, match="characters"):
+        transport.send(HttpRequest(method="GET", url="https://127.0.0.1\\@example.com/"), timeout=1.0)
