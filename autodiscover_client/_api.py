@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-import dataclasses
+import math
 from collections.abc import Iterable
 
 from ._address import parse_email
+from ._driver import ConcurrentDriver, Seams, drive_sequential
 from ._errors import (
     AuthenticationError,
     DeadlineExceededError,
     DiscoveryError,
     RedirectDeniedError,
-    ResolverError,
-    TransportError,
 )
-from ._flow import Flow, Found, HttpCall, Reply, Run, SrvLookup, discovery
+from ._flow import Found
 from ._models import DEFAULT_ORDER, Method, Outcome, Settings, Source
 from ._policy import RedirectApprover, RedirectPolicy, deny_all
 from ._pox import Schema
+from ._run import Run
 from ._seams import BasicCredentials, Clock, Credentials, Resolver, SystemClock, Transport
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_USER_AGENT = "autodiscover-client"
+DEFAULT_PATIENCE = 0.5
 
 
 class Discoverer:
@@ -40,7 +41,15 @@ class Discoverer:
         allowed_hosts: Hosts outside the mail domain that redirects may reach without asking.
         schema: The response schema to ask for (``Schema.OUTLOOK`` or ``Schema.MOBILESYNC``).
         user_agent: The ``User-Agent`` header.
-        clock: A monotonic clock (tests pass a fake one).
+        clock: A monotonic clock (tests pass a fake one). A ``FakeClock`` also makes a concurrent run
+            deterministic: operations are simulated one after another in fake time, not on threads.
+        parallel: Work on all candidates at once (DNS lookups, connections, requests) in a bounded
+            thread pool; ``False`` tries them one at a time.
+        patience: With ``parallel``: once a lower-priority candidate has settings, how many more seconds
+            each higher-priority candidate still in flight gets before it is abandoned. ``None`` waits
+            for every one until its own timeout (exactly the sequential answer); ``0`` takes the first
+            answer. The result is the sequential result unless a higher-priority candidate was more than
+            ``patience`` slower than a lower-priority one that answered.
     """
 
     def __init__(
@@ -56,7 +65,13 @@ class Discoverer:
         schema: Schema = Schema.OUTLOOK,
         user_agent: str = DEFAULT_USER_AGENT,
         clock: Clock | None = None,
+        parallel: bool = True,
+        patience: float | None = DEFAULT_PATIENCE,
     ) -> None:
+        if patience is not None and not (patience >= 0 and math.isfinite(patience)):
+            raise ValueError("patience must be None or a finite number of seconds >= 0")
+        self.parallel = parallel
+        self.patience = patience
         self.methods = tuple(Method(method) for method in methods)
         if not self.methods:
             raise ValueError("methods must name at least one Method")
@@ -121,45 +136,19 @@ class Discoverer:
             address=address, credentials=credentials, policy=self.policy, schema=self.schema,
             user_agent=self.user_agent,
         )  # fmt: skip
-        flow = discovery(run, address, self.methods)
+        seams = Seams(
+            resolver=self._get_resolver, transport=self._get_transport, clock=self._clock,
+            request_timeout=self.request_timeout,
+        )  # fmt: skip
         deadline = self._clock.monotonic() + self.timeout
-        found, deadline_hit = self._drive(flow, run, deadline, str(address))
+        if self.parallel and len(self.methods) > 1:
+            driver = ConcurrentDriver(seams, run, self.methods, patience=self.patience, deadline=deadline)
+            found, deadline_hit = driver.drive(address)
+        else:
+            found, deadline_hit = drive_sequential(seams, run, address, self.methods, deadline)
         if found is not None:
             return _settings(found, run)
         raise _failure(run, str(address), deadline_hit, self.timeout)
-
-    def _drive(self, flow: Flow[Found | None], run: Run, deadline: float, email: str) -> tuple[Found | None, bool]:
-        """Perform the core's operations one at a time until it returns or the deadline passes."""
-        try:
-            operation = next(flow)
-            while True:
-                left = deadline - self._clock.monotonic()
-                if left <= 0:
-                    target = operation.name if isinstance(operation, SrvLookup) else operation.request.url
-                    run.record(
-                        operation.method, target, Outcome.TIMEOUT, parse_email(run.attempts[-1].email)
-                        if run.attempts else parse_email(email), error="the overall deadline passed first",
-                    )  # fmt: skip
-                    flow.close()
-                    return None, True
-                operation = flow.send(self._perform(operation, min(left, self.request_timeout)))
-        except StopIteration as stop:
-            result: Found | None = stop.value
-            return result, False
-
-    def _perform(self, operation: SrvLookup | HttpCall, timeout: float) -> Reply:
-        start = self._clock.monotonic()
-        try:
-            if isinstance(operation, SrvLookup):
-                records = self._get_resolver().resolve_srv(operation.name, timeout=timeout)
-                reply = Reply(records=tuple(records))
-            else:
-                reply = Reply(response=self._get_transport().send(operation.request, timeout=timeout))
-        except (TransportError, ResolverError) as exc:
-            reply = Reply(error=exc)
-        except Exception as exc:  # a caller's seam misbehaved: one failed candidate, not a crash
-            reply = Reply(error=TransportError(f"the {type(exc).__name__} raised by a seam: {exc}"))
-        return dataclasses.replace(reply, elapsed=round(self._clock.monotonic() - start, 6))
 
 
 def _settings(found: Found, run: Run) -> Settings:
@@ -217,11 +206,15 @@ def discover(
     schema: Schema = Schema.OUTLOOK,
     user_agent: str = DEFAULT_USER_AGENT,
     clock: Clock | None = None,
+    parallel: bool = True,
+    patience: float | None = DEFAULT_PATIENCE,
 ) -> Settings:
     """Find a mail account's server settings the way Outlook does.
 
     Tries the ``methods`` in order (by default SRV, ``https://<domain>``, ``https://autodiscover.<domain>``,
-    then the plain-http redirect probe) and returns the first settings found. Credentials are sent only
+    then the plain-http redirect probe) and returns the first settings found. By default the candidates
+    are worked on concurrently and the answer still follows the order, except that a higher-priority
+    candidate more than ``patience`` seconds slower than a lower-priority answer is abandoned. Credentials are sent only
     over verified https, only after a 401 challenge, and only to hosts in the mail domain (or hosts the
     caller approved).
 
@@ -231,7 +224,7 @@ def discover(
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
         methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
-            user_agent, clock: As for :class:`Discoverer`.
+            user_agent, clock, parallel, patience: As for :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.
@@ -246,6 +239,6 @@ def discover(
     with Discoverer(
         methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=resolver,
         transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
-        schema=schema, user_agent=user_agent, clock=clock,
+        schema=schema, user_agent=user_agent, clock=clock, parallel=parallel, patience=patience,
     ) as discoverer:  # fmt: skip
         return discoverer.discover(email, password, username=username, credentials=credentials)

@@ -2,7 +2,8 @@
 
 Each method is a generator that yields operations (:class:`SrvLookup`, :class:`HttpCall`) and is sent
 back a :class:`Reply`; a driver in ``_api`` performs the I/O. The same generators can be driven one at a
-time (sequential) or side by side (concurrent), because all shared bookkeeping lives in :class:`Run`.
+time (sequential) or side by side (concurrent, ``_driver``), because all shared bookkeeping goes through
+:class:`Run`'s methods, which a speculative fork logs for replay (see ``_run``).
 """
 
 from __future__ import annotations
@@ -24,20 +25,19 @@ from ._errors import (
     TLSError,
     TransportTimeoutError,
 )
-from ._models import Attempt, Method, Outcome
+from ._models import Method, Outcome
 from ._policy import RedirectPolicy, RedirectProposal, RedirectReason, registrable_domain
 from ._pox import (
     ErrorDocument,
     RedirectAddressDocument,
     RedirectUrlDocument,
-    Schema,
     SettingsDocument,
     build_request,
     parse_response,
 )
-from ._seams import Credentials, HttpRequest, HttpResponse, SrvRecord
+from ._run import MAX_HOPS, Run
+from ._seams import HttpRequest, HttpResponse, SrvRecord
 
-MAX_HOPS = 10  # "The client application should stop redirecting after 10 redirects" (Learn, Action (POX))
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
 # MS-OXDSCLI §3.2.5 names 302; Learn handles 301/302 and the EWS Managed API 301/302/303/307.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -86,43 +86,6 @@ T = TypeVar("T")
 Flow = Generator[Operation, Reply, T]
 MethodResult = Found | EmailAddress | None
 """Settings, an address to restart with, or nothing."""
-
-
-class Run:
-    """The bookkeeping one ``discover()`` call shares across candidates: trail, hops, visited sets."""
-
-    def __init__(
-        self,
-        *,
-        address: EmailAddress,
-        credentials: Credentials | None,
-        policy: RedirectPolicy,
-        schema: Schema = Schema.OUTLOOK,
-        user_agent: str = "autodiscover-client",
-    ) -> None:
-        self.credentials = credentials
-        self.policy = policy
-        self.schema = schema
-        self.user_agent = user_agent
-        self.attempts: list[Attempt] = []
-        self.hops_left = MAX_HOPS
-        self.visited: set[tuple[str, str]] = set()  # (address, normalised URL) pairs already tried
-        self.visited_addresses: set[str] = {str(address).casefold()}
-        site = registrable_domain(address.domain)
-        self.trusted_sites: set[str] = {site} if site else set()
-        self.approved_hosts: set[str] = set()
-        self.credentials_rejected = False
-
-    def record(self, method: Method, url: str, outcome: Outcome, address: EmailAddress, **extra: object) -> None:
-        """Append an attempt to the trail."""
-        self.attempts.append(Attempt(method=method, url=url, outcome=outcome, email=str(address), **extra))  # type: ignore[arg-type]
-
-    def trusts(self, host: str) -> bool:
-        """Whether ``host`` may receive credentials (DESIGN §4 rule 3)."""
-        host = host.lower().rstrip(".")
-        if host in self.approved_hosts or host in self.policy.allowed_hosts:
-            return True
-        return registrable_domain(host) in self.trusted_sites
 
 
 def normalise_url(url: str) -> str:
@@ -243,10 +206,10 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
     """POST to ``url``, answering one 401 challenge and following URL redirects."""
     while True:
         key = (str(address).casefold(), normalise_url(url))
-        if key in run.visited:
+        if run.seen(key):
             run.record(method, url, Outcome.REDIRECT_LOOP, address, error="already tried in this run")
             return None
-        run.visited.add(key)
+        run.mark(key)
         request = HttpRequest(
             method="POST",
             url=url,
@@ -276,7 +239,7 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             "authenticated": authenticated,
         }
         if response.status == 401:
-            run.credentials_rejected = True
+            run.reject_credentials()
             run.record(method, url, Outcome.UNAUTHORIZED, address, error="the credentials were rejected", **common)
             return None
         if response.status in REDIRECT_STATUSES:
@@ -335,18 +298,18 @@ def _admit(
         return Outcome.REDIRECT_DENIED, f"redirect to {target} refused: only https targets are followed"
     if not host:
         return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: no host"
-    if (str(address).casefold(), normalise_url(target)) in run.visited:
+    if run.seen((str(address).casefold(), normalise_url(target))):
         return Outcome.REDIRECT_LOOP, f"redirect to {target} refused: already tried in this run"
-    if run.hops_left <= 0:
+    if run.out_of_hops():
         return Outcome.REDIRECT_LIMIT, f"redirect to {target} refused: the budget of {MAX_HOPS} hops is spent"
     if not run.trusts(host):
         proposal = RedirectProposal(email=str(address), source=source, target=target, host=host, reason=reason)
-        if not run.policy.allows(proposal):
+        if not run.ask(proposal):
             return Outcome.REDIRECT_DENIED, (
                 f"redirect to {target} denied: {host} is outside the mail domain; " + RedirectPolicy.how_to_allow(host)
             )
-        run.approved_hosts.add(host)
-    run.hops_left -= 1
+        run.approve(host)
+    run.spend_hop()
     return None
 
 
@@ -370,21 +333,21 @@ def _redirect_address(
             method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr to the same address {new}", **common
         )
         return None
-    if folded in run.visited_addresses:
+    if run.knows_address(folded):
         run.record(method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr back to {new}", **common)
         return None
-    if run.hops_left <= 0:
+    if run.out_of_hops():
         run.record(
             method, url, Outcome.REDIRECT_LIMIT, address,
             error=f"redirectAddr to {new} refused: the budget of {MAX_HOPS} hops is spent", **common,
         )  # fmt: skip
         return None
     site = registrable_domain(new.domain)
-    if site not in run.trusted_sites:
+    if not run.trusts_site(site):
         proposal = RedirectProposal(
             email=str(address), source=url, target=str(new), host=new.domain, reason=RedirectReason.ADDRESS_REDIRECT
         )
-        if not run.policy.allows(proposal):
+        if not run.ask(proposal):
             run.record(
                 method, url, Outcome.REDIRECT_DENIED, address,
                 error=f"redirectAddr to {new} denied: {new.domain} is outside the mail domain; "
@@ -392,9 +355,9 @@ def _redirect_address(
             )  # fmt: skip
             return None
         if site:
-            run.trusted_sites.add(site)
-    run.hops_left -= 1
-    run.visited_addresses.add(folded)
+            run.trust_site(site)
+    run.spend_hop()
+    run.visit_address(folded)
     run.record(method, url, Outcome.REDIRECT_ADDRESS, address, error=f"redirected to address {new}", **common)
     return new
 
