@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 
 from ._address import parse_email
@@ -89,20 +90,23 @@ class Discoverer:
         self._resolver = resolver
         self._transport = transport
         self._owned_transport = transport is None
+        self._lock = threading.Lock()  # the concurrent driver's workers may build the defaults at once
 
     def _get_resolver(self) -> Resolver:
-        if self._resolver is None:
-            from ._dns import DnspythonResolver  # late: keeps `import autodiscover_client` light
+        with self._lock:
+            if self._resolver is None:
+                from ._dns import DnspythonResolver  # late: keeps `import autodiscover_client` light
 
-            self._resolver = DnspythonResolver()
-        return self._resolver
+                self._resolver = DnspythonResolver()
+            return self._resolver
 
     def _get_transport(self) -> Transport:
-        if self._transport is None:
-            from ._http import RequestsTransport
+        with self._lock:
+            if self._transport is None:
+                from ._http import RequestsTransport
 
-            self._transport = RequestsTransport(resolver=self._resolver)
-        return self._transport
+                self._transport = RequestsTransport(resolver=self._resolver)
+            return self._transport
 
     def close(self) -> None:
         """Close the connections of a transport this object created."""

@@ -51,7 +51,15 @@ def _build_parser() -> argparse.ArgumentParser:
         help="comma-separated methods in order: " + ",".join(m.value for m in Method) + " (default: all)",
     )
     parser.add_argument("--order", choices=("mission", "microsoft"), default="mission", help="the method order preset")
-    parser.add_argument("--sequential", action="store_true", help="try candidates one at a time (the only mode so far)")
+    parser.add_argument("--sequential", action="store_true", help="try candidates one at a time, not concurrently")
+    parser.add_argument(
+        "--patience",
+        type=_patience,
+        default=0.5,
+        metavar="SECONDS",
+        help="once a lower-priority candidate answers, how long higher-priority ones still get "
+        "('none': wait for each until its own timeout, the sequential answer; 0: first answer wins; default 0.5)",
+    )
     parser.add_argument("--timeout", type=_positive, default=30.0, help="overall deadline in seconds")
     parser.add_argument(
         "--request-timeout", type=_positive, default=10.0, help="per DNS query / HTTP exchange, seconds"
@@ -79,6 +87,18 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _patience(text: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds or 'none'") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more seconds, or 'none'")
     return value
 
 
@@ -166,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             transport=transport,
             allowed_hosts=args.allow_redirect,
             schema=Schema(args.schema),
+            parallel=not args.sequential,
+            patience=args.patience,
         ) as discoverer,
     ):
         return _report(lambda: discoverer.discover(args.email, password, username=args.username), args)

@@ -25,6 +25,12 @@ from ._errors import (
 from ._seams import HttpRequest, HttpResponse, Resolver
 
 DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by default)
+# Keep-alive pools: how many hosts keep idle connections, and how many per host. The concurrent driver
+# sends at most one request per candidate at a time, but a Discoverer shared by a batch's worker threads
+# may send many to one host; urllib3's pools are thread-safe, and a connection beyond the size would be
+# closed on return instead of reused.
+POOL_HOSTS = 64
+POOL_PER_HOST = 32
 _CHUNK = 16 * 1024
 
 
@@ -63,6 +69,9 @@ class RequestsTransport:
         resolver: If given, host names are resolved with it (A, then AAAA) instead of the system.
         max_body: The largest body accepted, in bytes.
         session: A requests session to use (its redirect and verification settings are overridden).
+
+    Connections are kept alive and reused, within a discovery and across discoveries, for as long as
+    the transport lives; it is safe to share between threads. ``close()`` closes them.
     """
 
     def __init__(
@@ -82,7 +91,7 @@ class RequestsTransport:
         self._max_body = max_body
         self._session = session or requests.Session()
         self._session.trust_env = False  # no proxies or netrc credentials picked up behind the caller's back
-        adapter = _PinnedNameAdapter()
+        adapter = _PinnedNameAdapter(pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
