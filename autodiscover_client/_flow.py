@@ -31,6 +31,7 @@ from ._pox import (
     ErrorDocument,
     RedirectAddressDocument,
     RedirectUrlDocument,
+    Schema,
     SettingsDocument,
     build_request,
     parse_response,
@@ -39,6 +40,10 @@ from ._run import MAX_HOPS, Run
 from ._seams import HttpRequest, HttpResponse, SrvRecord
 
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
+# Outlook's spelling (PROTOCOL.md §1.4 [GROMOX-AD4GX]). MS-OXDISCO says the path is not case sensitive, but
+# some routes match one spelling only (automx2 404s this one; others 404 ours): see PATH_CASE_STATUSES.
+OUTLOOK_PATH = "/Autodiscover/Autodiscover.xml"
+PATH_CASE_STATUSES = frozenset({404, 405})
 # MS-OXDSCLI §3.2.5 names 302; Learn handles 301/302 and the EWS Managed API 301/302/303/307.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
@@ -89,17 +94,18 @@ MethodResult = Found | EmailAddress | None
 
 
 def normalise_url(url: str) -> str:
-    """Lower-case scheme, host and path and drop a default port, so loops are caught however spelled.
+    """Lower-case scheme and host and drop a default port, so loops are caught however the host is spelled.
 
-    Autodiscover paths are case-insensitive in practice (PROTOCOL.md §1.4: Outlook sends
-    ``/Autodiscover/Autodiscover.xml``), so ``/AUTODISCOVER/...`` is the same endpoint.
+    The path keeps its case (DESIGN §3): servers with case-sensitive routes redirect
+    ``/autodiscover/autodiscover.xml`` to ``/Autodiscover/Autodiscover.xml`` (or 404 one of them), and
+    that is a new URL, not a loop. Two spellings redirecting to each other are caught on the second round.
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
     port = parts.port
     netloc = host if port is None or (scheme, port) in (("https", 443), ("http", 80)) else f"{host}:{port}"
-    return f"{scheme}://{netloc}{(parts.path or '/').lower()}" + (f"?{parts.query}" if parts.query else "")
+    return f"{scheme}://{netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
 
 
 def endpoint_url(host: str, port: int = 443) -> str:
@@ -253,15 +259,30 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             url = next_url
             continue
         if not 200 <= response.status < 300:
-            run.record(method, url, Outcome.HTTP_ERROR, address, error=_status_text(response.status), **common)
-            return None
+            retry = _outlook_spelling(url) if response.status in PATH_CASE_STATUSES else None
+            why = _status_text(response.status) + _error_in(response.body)
+            why += f"; trying Outlook's spelling {OUTLOOK_PATH}" if retry else ""
+            run.record(method, url, Outcome.HTTP_ERROR, address, error=why, **common)
+            if retry is None:
+                return None
+            url = retry  # the same endpoint spelled differently: not a redirect, so no hop is spent
+            continue
         try:
             document = parse_response(response.body)
         except InvalidResponseError as exc:
             run.record(method, url, Outcome.INVALID_RESPONSE, address, error=str(exc), **common)
             return None
         if isinstance(document, SettingsDocument):
-            run.record(method, url, Outcome.SETTINGS, address, **common)
+            problem = _unusable(document)
+            if problem is not None:
+                run.record(method, url, Outcome.INVALID_RESPONSE, address, error=problem, **common)
+                return None
+            note = None
+            if document.schema is not run.schema:
+                # mailcow answers mobilesync to Outlook requests (PROTOCOL.md §3.1, corpus 18): the answer is
+                # kept for its ActiveSync URL, never read as empty Outlook settings, and the trail says so.
+                note = f"the answer is in the {document.schema.value} schema; the request asked for {run.schema.value}"
+            run.record(method, url, Outcome.SETTINGS, address, error=note, **common)
             return Found(document=document, method=method, url=url, email=str(address))
         if isinstance(document, ErrorDocument):
             run.record(method, url, Outcome.SERVER_ERROR, address, error=document.describe(), **common)
@@ -273,6 +294,35 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             url = next_url
             continue
         return _redirect_address(run, method, url, address, document, common)
+
+
+def _error_in(body: bytes) -> str:
+    """``": <Autodiscover error>"`` when an error status carries one in its body, for the trail; else ``""``."""
+    if not body.strip():
+        return ""
+    try:
+        document = parse_response(body)
+    except InvalidResponseError:
+        return ""
+    return f": {document.describe()}" if isinstance(document, ErrorDocument) else ""
+
+
+def _outlook_spelling(url: str) -> str | None:
+    """``url`` with Outlook's path spelling, if it is our lower-case Autodiscover URL; else ``None``."""
+    parts = urlsplit(url)
+    if parts.path != AUTODISCOVER_PATH:
+        return None
+    return parts._replace(path=OUTLOOK_PATH).geturl()
+
+
+def _unusable(document: SettingsDocument) -> str | None:
+    """Why a settings answer gives nothing to connect to, or ``None`` if it is usable."""
+    if document.schema is Schema.MOBILESYNC and not any(
+        server.type.casefold() == "mobilesync" and server.url_is_valid for server in document.mobilesync_servers
+    ):
+        # Z-Push's template sends an empty <Url> (corpus 15): that is no usable endpoint, not a success.
+        return "the mobilesync answer has no usable MobileSync URL"
+    return None
 
 
 def _follow(

@@ -7,6 +7,7 @@ import enum
 import string
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 _DATACLASS = {"frozen": True, "slots": True, "kw_only": True}
 
@@ -143,6 +144,26 @@ class User:
     email_address: str | None = None
 
 
+def is_web_url(text: str | None) -> bool:
+    """Whether ``text`` is a well-formed absolute ``http``/``https`` URL with a host.
+
+    It says nothing about trust. Published responses do hold broken URLs: MS-OXDSCLI §4.4 prints
+    ``https:/Internal.mail.Example.com/owa`` (corpus 02), and Z-Push sends an empty ``Url`` (corpus 15).
+    """
+    if not text or text != text.strip() or any(ch.isspace() for ch in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() in ("http", "https")
+        and bool(parts.hostname)
+        and text[len(parts.scheme) :].startswith("://")
+    )
+
+
 @dataclasses.dataclass(**_DATACLASS)
 class OwaUrl:
     """An ``OWAUrl`` with the authentication methods from its ``AuthenticationMethod`` attribute."""
@@ -155,6 +176,11 @@ class OwaUrl:
         """The comma-separated methods as a tuple, e.g. ``("Basic", "Fba")``."""
         raw = self.authentication_method or ""
         return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+    @property
+    def url_is_valid(self) -> bool:
+        """Whether ``url`` is a well-formed http(s) URL; a broken one is kept, never dropped (corpus 02)."""
+        return is_web_url(self.url)
 
 
 @dataclasses.dataclass(**_DATACLASS)
@@ -190,7 +216,8 @@ class ProtocolSettings:
 
     Absent elements are ``None``; their documented defaults are not filled in, except in the
     normalised ``security``. ``elements`` keeps every simple child, known or not, as
-    ``(local name, text)`` in document order, so nothing the server sent is lost.
+    ``(local name, text)`` in document order, and flattens unknown blocks to their leaves as
+    ``("Block/Leaf", text)``, so nothing the server sent is lost.
     """
 
     type: str
@@ -285,6 +312,11 @@ class MobileSyncServer:
     name: str | None = None
     server_data: str | None = None
 
+    @property
+    def url_is_valid(self) -> bool:
+        """Whether ``url`` is a well-formed http(s) URL: an empty ``Url`` is no usable endpoint (corpus 15)."""
+        return is_web_url(self.url)
+
 
 @dataclasses.dataclass(**_DATACLASS)
 class Settings:
@@ -352,7 +384,7 @@ class Settings:
     def activesync_url(self) -> str | None:
         """The ActiveSync URL from a mobilesync response (the ``MobileSync`` server), if any."""
         for server in self.mobilesync_servers:
-            if server.type.casefold() == "mobilesync" and server.url:
+            if server.type.casefold() == "mobilesync" and server.url_is_valid:
                 return server.url
         return None
 

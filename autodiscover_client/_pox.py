@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterator
 from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
 
 import defusedxml
 import defusedxml.ElementTree
 
 from ._errors import InvalidResponseError
-from ._models import (
-    AlternativeMailbox,
-    MapiEndpoint,
-    MobileSyncServer,
-    NetworkRequirements,
-    OwaUrl,
-    ProtocolSettings,
-    Security,
-    User,
-    WebEndpoint,
-)
+from ._models import AlternativeMailbox, MobileSyncServer, ProtocolSettings, User
+from ._pox_protocol import parse_alternative_mailbox, parse_bool, parse_protocol, parse_user
+from ._pox_tree import child, child_text, children, kept_children, local, split, text
 
 _MS = "http://schemas.microsoft.com/exchange/autodiscover/"
 BASE_NS = _MS + "responseschema/2006"
@@ -80,12 +71,20 @@ def _escape(text: str) -> str:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SettingsDocument:
-    """``Action=settings`` (Outlook) or mobilesync ``Settings``."""
+    """``Action=settings`` (Outlook) or mobilesync ``Settings``.
+
+    ``schema`` is the namespace the ``Response`` came in, whatever the request asked for: mailcow answers
+    mobilesync to Outlook requests (PROTOCOL.md §3.1, corpus 18). ``account_elements`` keeps every simple
+    ``Account`` child, known or not (``AccountType``, ``MicrosoftOnline``, gromox's ``ConsumerMailbox`` …),
+    as ``(local name, text)`` in document order.
+    """
 
     schema: Schema
     user: User | None = None
     protocols: tuple[ProtocolSettings, ...] = ()
     mobilesync_servers: tuple[MobileSyncServer, ...] = ()
+    account_type: str | None = None
+    account_elements: tuple[tuple[str, str], ...] = ()
     microsoft_online: bool | None = None
     alternative_mailboxes: tuple[AlternativeMailbox, ...] = ()
     public_folder_smtp_address: str | None = None
@@ -97,6 +96,7 @@ class RedirectAddressDocument:
     """``Action=redirectAddr`` or a mobilesync ``Redirect``: start again for another address."""
 
     address: str
+    schema: Schema = Schema.OUTLOOK
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,7 +108,12 @@ class RedirectUrlDocument:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorDocument:
-    """An Autodiscover ``Error`` (MS-OXDSCLI §2.2.4.1.1.3) or a mobilesync action ``Error`` with ``Status``."""
+    """An Autodiscover ``Error`` (MS-OXDSCLI §2.2.4.1.1.3) or a mobilesync action ``Error`` with ``Status``.
+
+    ``code``, ``time`` and ``id`` are kept as sent: servers MAY use codes outside the table (MS-OXDSCLI
+    §3.2.5) and mailcow sends ``Time="14:03:070.123456"`` (corpus 17). ``schema`` is the namespace of the
+    ``Response`` that carried the error, or ``None`` for the base namespace most servers use.
+    """
 
     code: str | None = None
     message: str | None = None
@@ -116,6 +121,13 @@ class ErrorDocument:
     time: str | None = None
     id: str | None = None
     status: str | None = None
+    schema: Schema | None = None
+
+    @property
+    def numeric_code(self) -> int | None:
+        """``code`` as an int (``"600"`` -> 600), or ``None`` when absent or not a plain number."""
+        code = (self.code or "").strip()
+        return int(code) if code.isascii() and code.isdigit() and len(code) <= 9 else None
 
     def describe(self) -> str:
         """One line: code (or status) and message."""
@@ -134,6 +146,8 @@ _ERROR_MEANINGS = {
     "602": "the address has configuration errors",
     "603": "the server had an internal error",
 }
+
+_SCHEMAS = {OUTLOOK_NS: Schema.OUTLOOK, MOBILESYNC_NS: Schema.MOBILESYNC}
 
 Document = SettingsDocument | RedirectAddressDocument | RedirectUrlDocument | ErrorDocument
 
@@ -164,16 +178,16 @@ def parse_response(body: bytes) -> Document:
         raise InvalidResponseError(f"forbidden XML construct: {type(exc).__name__}") from exc
     except (defusedxml.ElementTree.ParseError, ValueError, LookupError) as exc:
         raise InvalidResponseError(f"not well-formed XML: {exc}") from exc
-    namespace, local = _split(root.tag)
-    if local != "Autodiscover" or namespace != BASE_NS:
+    if split(root.tag) != (BASE_NS, "Autodiscover"):
         raise InvalidResponseError(f"not an Autodiscover response (root element {root.tag!r})")
-    response = _child(root, "Response")
+    response = child(root, "Response")
     if response is None:
         raise InvalidResponseError("the Autodiscover response has no Response element")
-    response_ns = _split(response.tag)[0]
-    error = _child(response, "Error")
+    response_ns = split(response.tag)[0]
+    error = child(response, "Error")
     if error is not None:
-        return _parse_error(error)
+        # Usually in the base namespace; MS-ASCMD also shows mobilesync ones (PROTOCOL.md §3.8).
+        return _parse_error(error, _SCHEMAS.get(response_ns))
     if response_ns == OUTLOOK_NS:
         return _parse_outlook(response)
     if response_ns == MOBILESYNC_NS:
@@ -181,294 +195,82 @@ def parse_response(body: bytes) -> Document:
     raise InvalidResponseError(f"unknown Autodiscover response schema {response_ns!r}")
 
 
-def _split(tag: str) -> tuple[str, str]:
-    """Return (canonical namespace, local name). The ``https://`` spelling is an alias (PROTOCOL.md §3.1)."""
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        if namespace.startswith("https://schemas.microsoft.com/"):
-            namespace = "http://" + namespace[len("https://") :]
-        return namespace, local
-    return "", tag
-
-
-def _local(element: Element) -> str:
-    return _split(element.tag)[1]
-
-
-def _children(element: Element, name: str | None = None) -> Iterator[Element]:
-    for child in element:
-        if isinstance(child.tag, str) and (name is None or _local(child) == name):
-            yield child
-
-
-def _child(element: Element, name: str) -> Element | None:
-    return next(_children(element, name), None)
-
-
-def _text(element: Element | None) -> str | None:
-    if element is None:
-        return None
-    # MS-ASCMD's own example wraps URLs in white space (PROTOCOL.md §3.1): strip it.
-    return (element.text or "").strip()
-
-
-def _child_text(element: Element, name: str) -> str | None:
-    return _text(_child(element, name))
-
-
-def _parse_error(error: Element) -> ErrorDocument:
+def _parse_error(error: Element, schema: Schema | None) -> ErrorDocument:
     return ErrorDocument(
-        code=_child_text(error, "ErrorCode"),
-        message=_child_text(error, "Message"),
-        debug_data=_child_text(error, "DebugData"),
+        code=child_text(error, "ErrorCode"),
+        message=child_text(error, "Message"),
+        debug_data=child_text(error, "DebugData"),
         time=error.get("Time"),
         id=error.get("Id"),
-        status=_child_text(error, "Status"),
+        status=child_text(error, "Status"),
+        schema=schema,
     )
 
 
+# Account children parsed into their own fields; every other child ends up in account_elements.
+_ACCOUNT_BLOCKS = frozenset({"Protocol", "AlternativeMailbox", "PublicFolderInformation", "Error"})
+
+
 def _parse_outlook(response: Element) -> Document:
-    account = _child(response, "Account")
+    account = child(response, "Account")
     if account is None:
         raise InvalidResponseError("the Outlook response has neither Account nor Error")
-    account_error = _child(account, "Error")
+    account_error = child(account, "Error")
     if account_error is not None:
-        return _parse_error(account_error)
-    action = (_child_text(account, "Action") or "").strip()
+        return _parse_error(account_error, Schema.OUTLOOK)
+    action = child_text(account, "Action") or ""
     if action == "redirectAddr":
-        address = _child_text(account, "RedirectAddr")
+        address = child_text(account, "RedirectAddr")
         if not address:
             raise InvalidResponseError("Action redirectAddr without a RedirectAddr")
-        return RedirectAddressDocument(address=address)
+        return RedirectAddressDocument(address=address, schema=Schema.OUTLOOK)
     if action == "redirectUrl":
-        # Spelled RedirectUrl in MS-OXDSCLI and RedirectURL in Learn's syntax block (PROTOCOL.md §3.3).
-        url = next((_text(c) for c in _children(account) if _local(c).lower() == "redirecturl"), None)
+        # Spelled RedirectUrl in MS-OXDSCLI and RedirectURL in Learn's syntax block (PROTOCOL.md §3.3, corpus 11).
+        url = next((text(c) for c in children(account) if local(c).lower() == "redirecturl"), None)
         if not url:
             raise InvalidResponseError("Action redirectUrl without a RedirectUrl")
         return RedirectUrlDocument(url=url)
     if action != "settings":
         raise InvalidResponseError(f"unknown Action {action!r}")
-    pf_info = _child(account, "PublicFolderInformation")
     return SettingsDocument(
         schema=Schema.OUTLOOK,
-        user=_parse_user(_child(response, "User")),
-        protocols=tuple(_parse_protocol(p) for p in _children(account, "Protocol")),
-        microsoft_online=_bool(_child_text(account, "MicrosoftOnline")),
-        alternative_mailboxes=tuple(
-            AlternativeMailbox(
-                type=_child_text(box, "Type"),
-                display_name=_child_text(box, "DisplayName"),
-                smtp_address=_child_text(box, "SmtpAddress"),
-                owner_smtp_address=_child_text(box, "OwnerSmtpAddress"),
-                legacy_dn=_child_text(box, "LegacyDN"),
-                server=_child_text(box, "Server"),
-            )
-            for box in _children(account, "AlternativeMailbox")
-        ),
-        public_folder_smtp_address=_child_text(pf_info, "SmtpAddress") if pf_info is not None else None,
+        user=parse_user(child(response, "User")),
+        protocols=tuple(parse_protocol(p) for p in children(account, "Protocol")),
+        account_type=child_text(account, "AccountType"),
+        account_elements=kept_children(account, _ACCOUNT_BLOCKS),
+        microsoft_online=parse_bool(child_text(account, "MicrosoftOnline")),
+        alternative_mailboxes=tuple(parse_alternative_mailbox(b) for b in children(account, "AlternativeMailbox")),
+        public_folder_smtp_address=child_text(child(account, "PublicFolderInformation"), "SmtpAddress"),
     )
-
-
-def _parse_user(user: Element | None) -> User | None:
-    if user is None:
-        return None
-    return User(
-        display_name=_child_text(user, "DisplayName"),
-        legacy_dn=_child_text(user, "LegacyDN"),
-        deployment_id=_child_text(user, "DeploymentId"),
-        autodiscover_smtp_address=_child_text(user, "AutoDiscoverSMTPAddress"),
-        email_address=_child_text(user, "EMailAddress"),
-    )
-
-
-# Simple children: element local name -> (field name, converter). Converters never raise.
-_STR = "str"
-_INT = "int"
-_BOOL = "bool"
-_FIELDS: dict[str, tuple[str, str]] = {
-    "Server": ("server", _STR),
-    "ServerDN": ("server_dn", _STR),
-    "ServerVersion": ("server_version", _STR),
-    "MdbDN": ("mdb_dn", _STR),
-    "PublicFolderServer": ("public_folder_server", _STR),
-    "AD": ("ad", _STR),
-    "Port": ("port", _INT),
-    "DirectoryPort": ("directory_port", _INT),
-    "ReferralPort": ("referral_port", _INT),
-    "ASUrl": ("as_url", _STR),
-    "EwsUrl": ("ews_url", _STR),
-    "EmwsUrl": ("emws_url", _STR),
-    "EwsPartnerUrl": ("ews_partner_url", _STR),
-    "SharingUrl": ("sharing_url", _STR),
-    "EcpUrl": ("ecp_url", _STR),
-    "EcpUrl-um": ("ecp_url_um", _STR),
-    "EcpUrl-aggr": ("ecp_url_aggr", _STR),
-    "EcpUrl-mt": ("ecp_url_mt", _STR),
-    "EcpUrl-ret": ("ecp_url_ret", _STR),
-    "EcpUrl-sms": ("ecp_url_sms", _STR),
-    "EcpUrl-publish": ("ecp_url_publish", _STR),
-    "EcpUrl-photo": ("ecp_url_photo", _STR),
-    "EcpUrl-connect": ("ecp_url_connect", _STR),
-    "EcpUrl-tm": ("ecp_url_tm", _STR),
-    "EcpUrl-tmCreating": ("ecp_url_tm_creating", _STR),
-    "EcpUrl-tmHiding": ("ecp_url_tm_hiding", _STR),
-    "EcpUrl-tmEditing": ("ecp_url_tm_editing", _STR),
-    "EcpUrl-extinstall": ("ecp_url_extinstall", _STR),
-    "OOFUrl": ("oof_url", _STR),
-    "UMUrl": ("um_url", _STR),
-    "OABUrl": ("oab_url", _STR),
-    "LoginName": ("login_name", _STR),
-    "DomainRequired": ("domain_required", _BOOL),
-    "DomainName": ("domain_name", _STR),
-    "SPA": ("spa", _BOOL),
-    "CertPrincipalName": ("cert_principal_name", _STR),
-    "SSL": ("ssl", _STR),
-    "Encryption": ("encryption", _STR),
-    "AuthRequired": ("auth_required", _BOOL),
-    "UsePOPAuth": ("use_pop_auth", _BOOL),
-    "SMTPLast": ("smtp_last", _BOOL),
-    "TTL": ("ttl", _INT),
-    "GroupingInformation": ("grouping_information", _STR),
-    "ServerExclusiveConnect": ("server_exclusive_connect", _BOOL),
-}
-
-
-def _parse_protocol(protocol: Element) -> ProtocolSettings:
-    values: dict[str, object] = {}
-    elements: list[tuple[str, str]] = []
-    for child in _children(protocol):
-        name = _local(child)
-        if len(child):
-            if name in ("Internal", "External"):
-                values[name.lower()] = _parse_web(child)
-            elif name in ("MailStore", "AddressBook"):
-                values["mail_store" if name == "MailStore" else "address_book"] = MapiEndpoint(
-                    internal_url=_child_text(child, "InternalUrl"),
-                    external_url=_child_text(child, "ExternalUrl"),
-                )
-            elif name == "NetworkRequirements":
-                values["network_requirements"] = NetworkRequirements(
-                    ipv4_start=_child_text(child, "IPv4Start"),
-                    ipv4_end=_child_text(child, "IPv4End"),
-                    ipv6_start=_child_text(child, "IPv6Start"),
-                    ipv6_end=_child_text(child, "IPv6End"),
-                )
-            continue
-        text = _text(child) or ""
-        elements.append((name, text))
-        known = _FIELDS.get(name)
-        if known is None or known[0] in values:
-            continue  # unknown elements stay in `elements`; the first of a repeated one wins
-        field, kind = known
-        values[field] = _int(text) if kind == _INT else _bool(text) if kind == _BOOL else text
-    # The MAPI/HTTP form names its type in an attribute, with no Type child (MS-OXDSCLI §4.4).
-    type_ = _child_text(protocol, "Type") or protocol.get("Type") or ""
-    auth_package = _child_text(protocol, "AuthPackage")
-    values["auth_package"] = auth_package.lower() if auth_package else auth_package
-    security, conflict = _security(values.get("ssl"), values.get("encryption"), values.get("port"))
-    return ProtocolSettings(
-        type=type_,
-        version=protocol.get("Version"),
-        security=security,
-        security_conflict=conflict,
-        elements=tuple(elements),
-        **values,  # type: ignore[arg-type]
-    )
-
-
-def _parse_web(block: Element) -> WebEndpoint:
-    nested = _child(block, "Protocol")
-    return WebEndpoint(
-        owa_urls=tuple(
-            OwaUrl(url=_text(owa) or "", authentication_method=owa.get("AuthenticationMethod"))
-            for owa in _children(block, "OWAUrl")
-        ),
-        protocol_type=_child_text(nested, "Type") if nested is not None else None,
-        as_url=_child_text(nested, "ASUrl") if nested is not None else None,
-    )
-
-
-_MAX_INT_DIGITS = 18  # ports, TTLs: a hostile 5000-digit value must not hit int()'s 4300-digit ValueError
-
-
-def _int(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= _MAX_INT_DIGITS else None
-
-
-_TRUE = frozenset({"on", "true", "yes", "1"})
-_FALSE = frozenset({"off", "false", "no", "0"})
-
-
-def _bool(text: str | None) -> bool | None:
-    """Servers send on/off, On/Off, True/False (PROTOCOL.md §3.5): compare case-insensitively."""
-    if text is None:
-        return None
-    folded = text.strip().casefold()
-    return True if folded in _TRUE else False if folded in _FALSE else None
-
-
-_IMPLICIT_TLS_PORTS = frozenset({993, 995, 465})
-_STARTTLS_PORTS = frozenset({143, 110, 587, 25})
-
-
-def _security(ssl: object, encryption: object, port: object) -> tuple[Security | None, bool]:
-    """Normalise ``SSL``/``Encryption`` to a :class:`Security`, and flag a contradiction with the port.
-
-    "If present, the Encryption element overrides the SSL element" (MS-OXDSCLI, PROTOCOL.md §3.5);
-    SSL defaults to on when absent (Learn ``SSL`` (POX)).
-    """
-    numeric_port = port if isinstance(port, int) else None
-    mode = encryption.strip().casefold() if isinstance(encryption, str) and encryption.strip() else None
-    if mode is None:
-        flag = _bool(ssl) if isinstance(ssl, str) else True
-        if isinstance(ssl, str) and flag is None:
-            mode = "auto" if ssl.strip().casefold() == "auto" else None
-            if mode is None:
-                return None, False
-        else:
-            mode = "ssl" if flag else "none"
-    if mode == "auto":
-        # Encryption=Auto lets the client choose; the port is the only hint there is.
-        if numeric_port in _STARTTLS_PORTS:
-            return Security.STARTTLS, False
-        return Security.TLS, False
-    security = {"none": Security.NONE, "ssl": Security.TLS, "tls": Security.STARTTLS}.get(mode)
-    if security is None:
-        return None, False
-    conflict = numeric_port is not None and (
-        (security is Security.NONE and numeric_port in _IMPLICIT_TLS_PORTS)
-        or (security is Security.TLS and numeric_port in _STARTTLS_PORTS)
-        or (security is Security.STARTTLS and numeric_port in _IMPLICIT_TLS_PORTS)
-    )
-    return security, conflict
 
 
 def _parse_mobilesync(response: Element) -> Document:
-    action = _child(response, "Action")
+    action = child(response, "Action")
     if action is None:
         raise InvalidResponseError("the mobilesync response has neither Action nor Error")
-    redirect = _child_text(action, "Redirect")
+    redirect = child_text(action, "Redirect")
     if redirect:
         # MS-ASCMD §2.2.3.147: an SMTP address whose domain the client asks next.
-        return RedirectAddressDocument(address=redirect)
-    action_error = _child(action, "Error")
+        return RedirectAddressDocument(address=redirect, schema=Schema.MOBILESYNC)
+    action_error = child(action, "Error")
     if action_error is not None:
-        return _parse_error(action_error)
-    settings = _child(action, "Settings")
+        return _parse_error(action_error, Schema.MOBILESYNC)
+    settings = child(action, "Settings")
     if settings is None:
         raise InvalidResponseError("the mobilesync Action has no Settings, Redirect or Error")
     servers = tuple(
         MobileSyncServer(
-            type=_child_text(server, "Type") or "",
-            url=_child_text(server, "Url") or None,
-            name=_child_text(server, "Name"),
-            server_data=_child_text(server, "ServerData"),
+            type=child_text(server, "Type") or "",
+            # Kept as sent: an empty Url is "no usable endpoint" (MobileSyncServer.url_is_valid), not absent.
+            url=child_text(server, "Url"),
+            name=child_text(server, "Name"),
+            server_data=child_text(server, "ServerData"),
         )
-        for server in _children(settings, "Server")
+        for server in children(settings, "Server")
     )
     return SettingsDocument(
         schema=Schema.MOBILESYNC,
-        user=_parse_user(_child(response, "User")),
+        user=parse_user(child(response, "User")),
         mobilesync_servers=servers,
-        culture=_child_text(response, "Culture"),
+        culture=child_text(response, "Culture"),
     )

@@ -23,6 +23,8 @@ import dns.rdatatype
 import dns.rdtypes.ANY.CNAME
 import dns.rrset
 
+from autodiscover_client._dns import DnspythonResolver
+
 __all__ = ["LocalDnsServer"]
 
 _IN = dns.rdataclass.IN
@@ -91,6 +93,14 @@ class LocalDnsServer:
         """Every query received, in order, as ``(lower-case name without final dot, type e.g. "SRV")``."""
         with self._lock:
             return tuple(self._log)
+
+    def resolver(self, *, timeout: float = 2.0) -> DnspythonResolver:
+        """Return the default resolver (dnspython), asking only this server: pass it to ``discover()``.
+
+        Args:
+            timeout: The most one query may take, in seconds (short: a test should fail fast).
+        """
+        return DnspythonResolver(nameservers=[self.address], timeout=timeout)
 
     def add_srv(self, name: str, target: str, port: int, *, priority: int = 0, weight: int = 0, ttl: int = 60) -> None:
         """Add an SRV record.

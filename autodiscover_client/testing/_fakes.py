@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -77,9 +78,10 @@ class FakeResolver:
         nxdomain: Names that do not exist (answered as empty, like a real resolver adapter).
         timeouts: Names whose lookups raise :class:`ResolverTimeoutError`.
         failures: Names whose lookups raise :class:`ResolverError` (SERVFAIL and the like).
-        latency: Seconds each lookup takes, by name (or ``"*"`` for all); needs ``clock``. A lookup
-            whose latency exceeds its ``timeout`` raises :class:`ResolverTimeoutError` after the timeout.
+        latency: Seconds each lookup takes, by name (or ``"*"`` for all); needs ``clock``.
         clock: The :class:`FakeClock` to advance by the latency.
+        enforce_timeout: If true, a lookup whose latency exceeds its ``timeout`` raises
+            :class:`ResolverTimeoutError` after the timeout, as a real resolver would.
     """
 
     def __init__(
@@ -92,7 +94,9 @@ class FakeResolver:
         failures: Iterable[str] = (),
         latency: Mapping[str, float] | None = None,
         clock: FakeClock | None = None,
+        enforce_timeout: bool = False,
     ) -> None:
+        self.enforce_timeout = enforce_timeout
         self.latency = {name if name == "*" else _key(name): delay for name, delay in (latency or {}).items()}
         self.clock = clock
         self.srv = {_key(name): tuple(_record(r) for r in records) for name, records in (srv or {}).items()}
@@ -110,14 +114,14 @@ class FakeResolver:
             return tuple(self._queries)
 
     def resolve_srv(self, name: str, *, timeout: float) -> Sequence[SrvRecord]:
-        """Return the configured SRV records of ``name``."""
+        """Return the configured SRV records of ``name`` (none if it is marked NXDOMAIN)."""
         self._check(name, "SRV", timeout)
-        return self.srv.get(_key(name), ())
+        return () if _key(name) in self.nxdomain else self.srv.get(_key(name), ())
 
     def resolve_addresses(self, host: str, *, timeout: float) -> Sequence[str]:
-        """Return the configured addresses of ``host``."""
+        """Return the configured addresses of ``host`` (none if it is marked NXDOMAIN)."""
         self._check(host, "A/AAAA", timeout)
-        return self.addresses.get(_key(host), ())
+        return () if _key(host) in self.nxdomain else self.addresses.get(_key(host), ())
 
     def _check(self, name: str, kind: str, timeout: float) -> None:
         key = _key(name)
@@ -125,13 +129,69 @@ class FakeResolver:
             self._queries.append((key, kind))
         delay = self.latency.get(key, self.latency.get("*", 0.0))
         if delay and self.clock is not None:
-            self.clock.advance(min(delay, timeout))
-            if delay > timeout:
+            timed_out = self.enforce_timeout and delay > timeout
+            self.clock.advance(timeout if timed_out else delay)
+            if timed_out:
                 raise ResolverTimeoutError(f"{kind} lookup of {key} timed out")
         if key in self.timeouts:
             raise ResolverTimeoutError(f"{kind} lookup of {key} timed out")
         if key in self.failures:
             raise ResolverError(f"{kind} lookup of {key} failed: SERVFAIL")
+
+    # The add_*/drop/fail methods mirror LocalDnsServer's, so a test can move from fake to real DNS.
+
+    def add_srv(self, name: str, target: str, port: int, *, priority: int = 0, weight: int = 0) -> None:
+        """Append an SRV record to ``name`` (e.g. ``"_autodiscover._tcp.example.com"``).
+
+        Args:
+            name: The owner name.
+            target: The host offering the service; ``"."`` means "not offered" (RFC 2782).
+            port: The service's port on ``target``.
+            priority: Lower is tried first.
+            weight: Relative share among records of equal priority.
+        """
+        record = SrvRecord(priority=priority, weight=weight, port=port, target=target.rstrip(".") or ".")
+        with self._lock:
+            key = _key(name)
+            self.srv[key] = (*self.srv.get(key, ()), record)
+
+    def add_a(self, host: str, address: str) -> None:
+        """Append an IPv4 address to ``host``.
+
+        Raises:
+            ValueError: ``address`` is not an IPv4 address.
+        """
+        self._add_address(host, address, 4)
+
+    def add_aaaa(self, host: str, address: str) -> None:
+        """Append an IPv6 address to ``host``.
+
+        Raises:
+            ValueError: ``address`` is not an IPv6 address.
+        """
+        self._add_address(host, address, 6)
+
+    def drop(self, name: str) -> None:
+        """Make every lookup of ``name`` time out (:class:`ResolverTimeoutError`)."""
+        with self._lock:
+            self.timeouts.add(_key(name))
+
+    def fail(self, name: str) -> None:
+        """Make every lookup of ``name`` fail as SERVFAIL does (:class:`ResolverError`)."""
+        with self._lock:
+            self.failures.add(_key(name))
+
+    def _add_address(self, host: str, address: str, version: int) -> None:
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.version != version:
+            kind = "A" if version == 4 else "AAAA"
+            raise ValueError(f"{address!r} is not an IPv{version} address, so it cannot be an {kind} record")
+        with self._lock:
+            key = _key(host)
+            self.addresses[key] = (*self.addresses.get(key, ()), str(parsed))
 
 
 def _key(name: str) -> str:
@@ -147,7 +207,11 @@ def _record(record: SrvRecord | tuple[int, int, int, str]) -> SrvRecord:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SentRequest:
-    """What a :class:`FakeTransport` received. Holds whether credentials were attached, never the secret."""
+    """What a :class:`FakeTransport` received. Holds whether credentials were attached, never the secret.
+
+    ``headers`` has any ``Authorization`` value replaced by ``<redacted>``; ``timeout`` is the
+    per-exchange timeout the caller passed.
+    """
 
     method: str
     url: str
@@ -155,10 +219,18 @@ class SentRequest:
     body: bytes
     authenticated: bool
     username: str | None
+    timeout: float | None = None
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of header ``name`` (case-insensitive), or None."""
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
 Handler = Callable[[HttpRequest], HttpResponse]
-Route = HttpResponse | AutodiscoverError | Handler | Sequence[HttpResponse | AutodiscoverError]
+Route = HttpResponse | AutodiscoverError | Handler | Sequence[HttpResponse | AutodiscoverError | Handler]
 
 
 class FakeTransport:
@@ -170,10 +242,11 @@ class FakeTransport:
             a sequence of those to give in turn (the last one repeats).
         handler: Called for requests no route matches. Without it, they get :class:`ConnectError`,
             which is what most dead candidates do in real life.
-        latency: Seconds each request takes, by URL (or ``"*"`` for all); needs ``clock``. A request
-            whose latency exceeds its ``timeout`` raises :class:`TransportTimeoutError` after the
-            timeout, as a real transport would.
+        latency: Seconds each request takes, by URL (or ``"*"`` for all); needs ``clock``.
         clock: The :class:`FakeClock` to advance by the latency.
+        enforce_timeout: If true, a request whose latency exceeds its ``timeout`` raises
+            :class:`TransportTimeoutError` after the timeout, as a real transport would; by default the
+            full latency passes and the response arrives late.
     """
 
     def __init__(
@@ -183,7 +256,9 @@ class FakeTransport:
         handler: Handler | None = None,
         latency: Mapping[str, float] | None = None,
         clock: FakeClock | None = None,
+        enforce_timeout: bool = False,
     ) -> None:
+        self._enforce_timeout = enforce_timeout
         self._routes: dict[tuple[str, str], Route] = {}
         for key, route in (routes or {}).items():
             method, url = key if isinstance(key, tuple) else ("*", key)
@@ -201,6 +276,24 @@ class FakeTransport:
         with self._lock:
             return tuple(self._requests)
 
+    def add_route(self, url: str, route: Route, *, method: str = "*") -> None:
+        """Answer ``method`` requests to ``url`` with ``route`` (see the class docstring), replacing any before.
+
+        Args:
+            url: The exact URL.
+            route: A response, an exception to raise, a handler, or a sequence of those to give in turn.
+            method: ``"GET"``, ``"POST"`` … or ``"*"`` for any method.
+        """
+        key = (method.upper(), url)
+        with self._lock:
+            self._routes[key] = route
+            self._served.pop(key, None)
+
+    def route_for(self, url: str, *, method: str = "*") -> Route | None:
+        """Return the route set for ``method`` and ``url`` (``"*"``: for any method), or None."""
+        with self._lock:
+            return self._routes.get((method.upper(), url))
+
     def credentials_sent_to(self) -> tuple[str, ...]:
         """The URLs that received credentials, in order."""
         return tuple(r.url for r in self.requests if r.authenticated)
@@ -212,17 +305,20 @@ class FakeTransport:
         sent = SentRequest(
             method=request.method,
             url=request.url,
-            headers=request.headers,
+            # A caller may put a secret in a header of its own: keep the name, never the value.
+            headers=tuple((k, "<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in request.headers),
             body=request.body,
             authenticated=request.credentials is not None,
             username=request.credentials.username if request.credentials is not None else None,
+            timeout=timeout,
         )
         with self._lock:
             self._requests.append(sent)
         delay = self._latency.get(request.url, self._latency.get("*", 0.0))
         if delay and self._clock is not None:
-            self._clock.advance(min(delay, timeout))
-            if delay > timeout:
+            timed_out = self._enforce_timeout and delay > timeout
+            self._clock.advance(timeout if timed_out else delay)
+            if timed_out:
                 raise TransportTimeoutError(f"{request.url}: no answer within {timeout:g}s")
         route = self._route(request)
         if isinstance(route, AutodiscoverError):

@@ -23,9 +23,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias, cast
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 import trustme
+
+if TYPE_CHECKING:
+    from autodiscover_client._http import RequestsTransport
+    from autodiscover_client._seams import Resolver
 
 __all__ = [
     "Endpoint",
@@ -364,6 +368,7 @@ class LocalAutodiscoverServer:
         self._servers: dict[tuple[str, str], _HostServer] = {}
         self._requests: list[RecordedRequest] = []
         self._errors: list[Exception] = []
+        self._transports: list[RequestsTransport] = []
         self._tmpdir: str | None = None
         self._started = False
         self._closed = False
@@ -455,6 +460,8 @@ class LocalAutodiscoverServer:
                 return
             self._closed = True
             servers = list(self._servers.values())
+        for transport in self._transports:  # made by transport(): close their pooled connections too
+            transport.close()
         threads = [thread for server in servers for thread in server.stop()]
         deadline = time.monotonic() + _JOIN_TIMEOUT
         for thread in threads:
@@ -472,6 +479,23 @@ class LocalAutodiscoverServer:
                 self._tmpdir = tempfile.mkdtemp(prefix="autodiscover-test-ca-")
                 self.ca.cert_pem.write_to_path(str(Path(self._tmpdir) / "ca.pem"))
             return str(Path(self._tmpdir) / "ca.pem")
+
+    def transport(self, *, resolver: Resolver | None = None) -> RequestsTransport:
+        """Return the default transport (requests), trusting this server's CA and reaching its hosts.
+
+        Pass it to ``discover()``. Make it after adding hosts: it copies :attr:`connect_overrides`.
+        It is closed with the server.
+
+        Args:
+            resolver: Resolves host names the overrides do not cover (e.g. SRV targets on other ports);
+                typically ``LocalDnsServer.resolver()``.
+        """
+        from autodiscover_client._http import RequestsTransport
+
+        made = RequestsTransport(ca_bundle=self.ca_bundle, connect_to=self.connect_overrides, resolver=resolver)
+        with self._lock:
+            self._transports.append(made)
+        return made
 
     @property
     def requests(self) -> tuple[RecordedRequest, ...]:

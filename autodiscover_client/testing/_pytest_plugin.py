@@ -1,43 +1,48 @@
 """pytest plugin (entry point ``pytest11``): fixtures built from ``autodiscover_client.testing``.
 
-``autodiscover_fake`` gives wired-together fakes; ``autodiscover_dns`` and ``autodiscover_server`` give
-real local servers and need the ``testing`` extra (trustme).
+- ``autodiscover_fake``: a :class:`Scenario` for ``example.com`` on fresh fakes (no I/O at all).
+- ``autodiscover_server``: a running :class:`LocalAutodiscover` (DNS and HTTPS on loopback).
+- ``autodiscover_dns``: a running :class:`LocalDnsServer` on its own.
+
+pytest loads this module for everyone who installs the package, so it imports nothing beyond the
+package and pytest: the fixtures that need the ``testing`` extra (trustme) skip, with a reason
+naming the extra, when it is missing, and the rest of the user's suite is unaffected.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from autodiscover_client.testing._fakes import FakeClock, FakeResolver, FakeTransport
+from autodiscover_client.testing._scenario import FakeKit, Scenario
 
 if TYPE_CHECKING:
     from autodiscover_client.testing._dns_server import LocalDnsServer
-    from autodiscover_client.testing._https_server import LocalAutodiscoverServer
+    from autodiscover_client.testing._local import LocalAutodiscover
 
+__all__ = ["FakeKit", "autodiscover_dns", "autodiscover_fake", "autodiscover_server"]
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class FakeKit:
-    """A fake resolver, transport and clock sharing one fake time line."""
-
-    resolver: FakeResolver
-    transport: FakeTransport
-    clock: FakeClock
+_EXTRA_MISSING = (
+    "needs the autodiscover-client[testing] extra (trustme is not installed): "
+    "pip install 'autodiscover-client[testing]'"
+)
 
 
 @pytest.fixture
-def autodiscover_fake() -> FakeKit:
-    """Empty fakes: add SRV data to ``resolver.srv`` and routes by building your own ``FakeTransport``."""
-    clock = FakeClock()
-    return FakeKit(resolver=FakeResolver(), transport=FakeTransport(clock=clock), clock=clock)
+def autodiscover_fake() -> Scenario:
+    """Fresh fakes for ``example.com``: a :class:`Scenario` with ``resolver``, ``transport``, ``clock``, ``approver``.
+
+    Every URL refuses connections until you say otherwise; pass ``**autodiscover_fake.discover_kwargs()``
+    to ``discover()``, or ``**autodiscover_fake.seams()`` (resolver and transport) to your own code.
+    """
+    return Scenario("example.com")
 
 
 @pytest.fixture
 def autodiscover_dns() -> Iterator[LocalDnsServer]:
-    """A running :class:`LocalDnsServer` on a free loopback port."""
+    """A running :class:`LocalDnsServer` on a free loopback port; ``.resolver()`` asks it."""
     from autodiscover_client.testing._dns_server import LocalDnsServer
 
     with LocalDnsServer() as server:
@@ -45,10 +50,17 @@ def autodiscover_dns() -> Iterator[LocalDnsServer]:
 
 
 @pytest.fixture
-def autodiscover_server() -> Iterator[LocalAutodiscoverServer]:
-    """A running :class:`LocalAutodiscoverServer` (HTTPS on loopback with a throwaway CA)."""
-    pytest.importorskip("trustme", reason="autodiscover_server needs the testing extra (trustme)")
-    from autodiscover_client.testing._https_server import LocalAutodiscoverServer
+def autodiscover_server() -> Iterator[LocalAutodiscover]:
+    """A running :class:`LocalAutodiscover`: DNS and HTTPS hosts on loopback with a throwaway CA.
 
-    with LocalAutodiscoverServer() as server:
-        yield server
+    Add hosts with ``add_host()``, then pass ``**autodiscover_server.discover_kwargs()`` to ``discover()``.
+    """
+    try:
+        from autodiscover_client.testing._local import LocalAutodiscover
+    except ImportError as exc:
+        if exc.name != "trustme":
+            raise  # anything else missing is a broken install, not a missing extra: say so loudly
+        pytest.skip(f"autodiscover_server {_EXTRA_MISSING}")
+
+    with LocalAutodiscover() as network:
+        yield network

@@ -1,4 +1,8 @@
-"""Helpers shared by the integration tests."""
+"""Helpers shared by the integration tests.
+
+Kept for tests written before the kit grew ``LocalAutodiscoverServer.transport()``: new tests call
+``web.transport(resolver=resolver)`` (or use ``LocalAutodiscover``) directly.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,5 @@ from autodiscover_client.testing import LocalAutodiscoverServer
 
 
 def transport_for(web: LocalAutodiscoverServer, resolver: DnspythonResolver) -> RequestsTransport:
-    """The default transport, trusting the test CA, reaching port-443/80 names through the overrides.
-
-    Build it after adding hosts: the overrides are copied when the transport is made.
-    """
-    return RequestsTransport(ca_bundle=web.ca_bundle, connect_to=web.connect_overrides, resolver=resolver)
+    """The kit's transport for ``web``, resolving other names with ``resolver``; closed with the server."""
+    return web.transport(resolver=resolver)

@@ -24,4 +24,4 @@ def web() -> Iterator[LocalAutodiscoverServer]:
 
 @pytest.fixture
 def resolver(dns_server: LocalDnsServer) -> DnspythonResolver:
-    return DnspythonResolver(nameservers=[dns_server.address], timeout=2.0)
+    return dns_server.resolver(timeout=2.0)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from autodiscover_client.testing import LocalAutodiscoverServer, LocalDnsServer, settings_body
-from autodiscover_client.testing._https_server import ServerResponse, html_page
+from autodiscover_client.testing import LocalAutodiscoverServer, LocalDnsServer, ServerResponse, settings_body
+from autodiscover_client.testing._https_server import html_page
 
 pytestmark = pytest.mark.integration
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
-from _support import transport_for
 
 from autodiscover_client import (
     DiscoveryError,
@@ -15,8 +12,14 @@ from autodiscover_client import (
     RequestsTransport,
     discover,
 )
-from autodiscover_client.testing import LocalAutodiscoverServer, LocalDnsServer, settings_body
-from autodiscover_client.testing._https_server import ServerResponse, html_page, redirect
+from autodiscover_client.testing import (
+    LocalAutodiscoverServer,
+    LocalDnsServer,
+    ServerResponse,
+    refused_port,
+    settings_body,
+)
+from autodiscover_client.testing._https_server import html_page, redirect
 
 pytestmark = pytest.mark.integration
 
@@ -25,13 +28,6 @@ EMAIL = f"user@{DOMAIN}"
 PASSWORD = "correct horse battery staple"
 EWS = f"https://mail.{DOMAIN}/EWS/Exchange.asmx"
 SETTINGS = ServerResponse(headers=(("Content-Type", "text/html"),), body=settings_body(ews_url=EWS))
-
-
-def dead_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def credential_hosts(web: LocalAutodiscoverServer) -> set[tuple[str, str]]:
@@ -45,7 +41,7 @@ def test_srv_with_a_non_default_port_over_real_dns(
     endpoint = web.add_host(f"mail.{DOMAIN}", SETTINGS, credentials=(EMAIL, PASSWORD))
     dns_server.add_srv(f"_autodiscover._tcp.{DOMAIN}.", f"mail.{DOMAIN}.", endpoint.port)
     dns_server.add_a(f"mail.{DOMAIN}", "127.0.0.1")
-    with transport_for(web, resolver) as transport:
+    with web.transport(resolver=resolver) as transport:
         settings = discover(EMAIL, PASSWORD, methods=[Method.SRV], resolver=resolver, transport=transport)
     assert f"https://mail.{DOMAIN}:{endpoint.port}/autodiscover/autodiscover.xml" == settings.source.url
     assert EWS == settings.ews_url
@@ -59,10 +55,10 @@ def test_srv_targets_are_tried_in_priority_order(
     """The lowest priority is tried first; when its host refuses, the next priority answers."""
     endpoint = web.add_host(f"backup.{DOMAIN}", SETTINGS)
     dns_server.add_srv(f"_autodiscover._tcp.{DOMAIN}", f"backup.{DOMAIN}", endpoint.port, priority=20)
-    dns_server.add_srv(f"_autodiscover._tcp.{DOMAIN}", f"primary.{DOMAIN}", dead_port(), priority=10, weight=5)
+    dns_server.add_srv(f"_autodiscover._tcp.{DOMAIN}", f"primary.{DOMAIN}", refused_port(), priority=10, weight=5)
     for name in ("primary", "backup"):
         dns_server.add_a(f"{name}.{DOMAIN}", "127.0.0.1")
-    with transport_for(web, resolver) as transport:
+    with web.transport(resolver=resolver) as transport:
         settings = discover(EMAIL, PASSWORD, methods=[Method.SRV], resolver=resolver, transport=transport)
     assert [Outcome.CONNECT_ERROR, Outcome.SETTINGS] == [a.outcome for a in settings.attempts]
     assert f"primary.{DOMAIN}" in settings.attempts[0].url
@@ -90,7 +86,7 @@ def test_outlook_fallback_over_real_sockets(
     """No SRV, a web site on the root domain, then autodiscover. answers after a 401."""
     web.add_host(DOMAIN, html_page())
     web.add_host(f"autodiscover.{DOMAIN}", SETTINGS, credentials=(EMAIL, PASSWORD))
-    with transport_for(web, resolver) as transport:
+    with web.transport(resolver=resolver) as transport:
         settings = discover(EMAIL, PASSWORD, resolver=resolver, transport=transport)
     assert Method.HTTPS_AUTODISCOVER == settings.source.method
     expected = [Outcome.NO_RECORDS, Outcome.INVALID_RESPONSE, Outcome.UNAUTHORIZED, Outcome.SETTINGS]
@@ -103,7 +99,7 @@ def test_certificate_for_the_wrong_name_is_refused_before_credentials(
 ) -> None:
     """A certificate issued for another name fails TLS, so the password never leaves."""
     web.add_host(DOMAIN, SETTINGS, credentials=(EMAIL, PASSWORD), cert_hostnames=["other.example.test"])
-    with transport_for(web, resolver) as transport, pytest.raises(DiscoveryError) as info:
+    with web.transport(resolver=resolver) as transport, pytest.raises(DiscoveryError) as info:
         discover(EMAIL, PASSWORD, methods=[Method.HTTPS_ROOT], resolver=resolver, transport=transport)
     assert Outcome.TLS_ERROR == info.value.attempts[0].outcome
     assert [] == [r for r in web.requests]
@@ -125,7 +121,7 @@ def test_http_probe_redirect_over_real_sockets(
     dns_server.add_a(f"mail.{DOMAIN}", "127.0.0.1")
     location = f"https://mail.{DOMAIN}:{target.port}/Autodiscover/Autodiscover.xml"
     web.add_host(f"autodiscover.{DOMAIN}", redirect(location), scheme="http")
-    with RequestsTransport(ca_bundle=web.ca_bundle, connect_to=web.connect_overrides, resolver=resolver) as transport:
+    with web.transport(resolver=resolver) as transport:
         settings = discover(EMAIL, PASSWORD, methods=[Method.HTTP_REDIRECT], resolver=resolver, transport=transport)
     assert location == settings.source.url
     assert {("https", f"mail.{DOMAIN}")} == credential_hosts(web)
@@ -135,7 +131,7 @@ def test_http_probe_redirect_over_real_sockets(
 def test_oversized_body_is_refused(web: LocalAutodiscoverServer, resolver: DnspythonResolver) -> None:
     """A body over the 1 MiB cap fails the candidate as too large."""
     web.add_host(DOMAIN, ServerResponse(body=b"<" * (1024 * 1024 + 10)))
-    with transport_for(web, resolver) as transport, pytest.raises(DiscoveryError) as info:
+    with web.transport(resolver=resolver) as transport, pytest.raises(DiscoveryError) as info:
         discover(EMAIL, PASSWORD, methods=[Method.HTTPS_ROOT], resolver=resolver, transport=transport)
     assert Outcome.TOO_LARGE == info.value.attempts[0].outcome
 

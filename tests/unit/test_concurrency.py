@@ -34,7 +34,12 @@ def run(
     latency: dict[str, float], routes: dict[str, object] | None = None, **options: object
 ) -> tuple[Settings, float]:
     clock = FakeClock()
-    transport = FakeTransport(routes or {ROOT: ROOT_OK, AUTO: AUTO_OK}, latency=latency, clock=clock)  # type: ignore[arg-type]
+    transport = FakeTransport(
+        routes or {ROOT: ROOT_OK, AUTO: AUTO_OK},  # type: ignore[arg-type]
+        latency=latency,
+        clock=clock,
+        enforce_timeout=True,
+    )
     settings = discover(
         "user@example.com",
         "secret",
@@ -91,8 +96,8 @@ def test_sequential_pays_every_timeout_in_turn() -> None:
 
 
 def test_the_trail_follows_the_order_not_the_completion_times() -> None:
-    """Autodiscover. (auth, fast) finishes before root (slow 404); the trail lists root first, with elapsed times."""
-    routes = {ROOT: xml_response(b"", status=404), AUTO: [unauthorized_response(), AUTO_OK]}
+    """Autodiscover. (auth, fast) finishes before root (slow 403); the trail lists root first, with elapsed times."""
+    routes = {ROOT: xml_response(b"", status=403), AUTO: [unauthorized_response(), AUTO_OK]}
     settings, took = run({ROOT: 0.4, AUTO: 0.1}, routes)
     assert [
         (Method.SRV, Outcome.NO_RECORDS, 0.0),
@@ -140,7 +145,9 @@ def test_every_attempt_timeout_is_bounded_by_the_time_left() -> None:
             return super().send(request, timeout=timeout)
 
     clock = FakeClock()
-    transport = Recorder({ROOT: [unauthorized_response(), ROOT_OK]}, latency={ROOT: 3.0}, clock=clock)
+    transport = Recorder(
+        {ROOT: [unauthorized_response(), ROOT_OK]}, latency={ROOT: 3.0}, clock=clock, enforce_timeout=True
+    )
     with pytest.raises(DiscoveryError):
         discover(
             "user@example.com", "pw", methods=[Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER],

@@ -152,9 +152,13 @@ def _run(scenario: Scenario, *, methods: tuple[Method, ...] | None = None, **opt
     clock = FakeClock()
     srv = {SRV_NAME: scenario.srv} if scenario.srv is not None else {}
     resolver = FakeResolver(
-        srv, failures=[SRV_NAME] if scenario.srv is None else [], latency={"*": scenario.srv_latency}, clock=clock
+        srv,
+        failures=[SRV_NAME] if scenario.srv is None else [],
+        latency={"*": scenario.srv_latency},
+        clock=clock,
+        enforce_timeout=True,
     )
-    transport = FakeTransport(handler=_handler(scenario), latency=scenario.latency, clock=clock)  # type: ignore[arg-type]
+    transport = FakeTransport(handler=_handler(scenario), latency=scenario.latency, clock=clock, enforce_timeout=True)  # type: ignore[arg-type]
     approver = RecordingApprover(allow=scenario.approve)
     result: Settings | tuple[str, str, tuple[object, ...]]
     try:

@@ -233,7 +233,7 @@ def test_https_namespace_spelling_is_an_alias() -> None:
 def test_https_alias_works_for_mobilesync_too() -> None:
     """The https alias is accepted for the mobilesync namespace."""
     body = mobilesync("<Action><Redirect>user@other.example</Redirect></Action>").replace(b"http://", b"https://")
-    assert RedirectAddressDocument(address="user@other.example") == parse_response(body)
+    assert RedirectAddressDocument(address="user@other.example", schema=Schema.MOBILESYNC) == parse_response(body)
 
 
 def test_utf16_body_with_declaration_parses() -> None:
@@ -362,7 +362,24 @@ def test_unknown_account_children_and_nested_unknown_blocks_are_not_fatal() -> N
     body = account(
         "<Image>x.png</Image><Widget><Part>1</Part></Widget><Protocol><Type>IMAP</Type><Foo><Bar/></Foo></Protocol>"
     )
-    assert ["IMAP"] == [p.type for p in parse_settings(body).protocols]
+    document = parse_settings(body)
+    assert ["IMAP"] == [p.type for p in document.protocols]
+    assert (("Type", "IMAP"), ("Foo/Bar", "")) == document.protocols[0].elements
+    assert (("AccountType", "email"), ("Action", "settings"), ("Image", "x.png"), ("Widget/Part", "1")) == (
+        document.account_elements
+    )
+
+
+def test_unknown_blocks_are_flattened_in_document_order_at_any_depth() -> None:
+    """Nested unknown blocks keep every leaf as a path, beside the simple children, even when nested very deep."""
+    protocol = parse_protocol(
+        "<Foo><A>1</A><B><C> 2 </C></B></Foo><Type>EXHTTP</Type><Server>s</Server>"
+        "<Internal><OWAUrl>https://o.example.com/</OWAUrl></Internal><Bar>3</Bar>"
+    )
+    assert (("Foo/A", "1"), ("Foo/B/C", "2"), ("Type", "EXHTTP"), ("Server", "s"), ("Bar", "3")) == protocol.elements
+    assert protocol.internal is not None
+    deep = parse_protocol("<Type>IMAP</Type>" + "<X>" * 5000 + "leaf" + "</X>" * 5000)
+    assert ("/".join(["X"] * 5000), "leaf") == deep.elements[1]
 
 
 def test_the_first_of_a_repeated_element_wins_and_all_are_kept() -> None:
@@ -519,9 +536,9 @@ def test_error_in_the_base_namespace() -> None:
 
 
 def test_error_in_the_outlook_namespace() -> None:
-    """An Error directly in an Outlook-namespace Response is an ErrorDocument."""
+    """An Error directly in an Outlook-namespace Response is an ErrorDocument that says which schema carried it."""
     document = parse_response(outlook("<Error><ErrorCode>603</ErrorCode></Error>"))
-    assert ErrorDocument(code="603") == document
+    assert ErrorDocument(code="603", schema=Schema.OUTLOOK) == document
 
 
 def test_error_inside_account() -> None:
@@ -530,15 +547,16 @@ def test_error_inside_account() -> None:
         "<Account><Action>settings</Action><Error Time='1' Id='2'><ErrorCode>500</ErrorCode>"
         "<Message>The email address can't be found.</Message></Error></Account>"
     )
-    assert ErrorDocument(code="500", message="The email address can't be found.", time="1", id="2") == (
-        parse_response(body)
+    expected = ErrorDocument(
+        code="500", message="The email address can't be found.", time="1", id="2", schema=Schema.OUTLOOK
     )
+    assert expected == parse_response(body)
 
 
 def test_mobilesync_framework_error() -> None:
     """A mobilesync Response/Error with ErrorCode 601 is an ErrorDocument."""
     body = mobilesync("<Error><ErrorCode>601</ErrorCode><Message>Provider not found</Message></Error>")
-    assert ErrorDocument(code="601", message="Provider not found") == parse_response(body)
+    assert ErrorDocument(code="601", message="Provider not found", schema=Schema.MOBILESYNC) == parse_response(body)
 
 
 def test_mobilesync_action_error_with_status() -> None:
@@ -571,8 +589,19 @@ def test_known_error_codes_describe_themselves_without_a_message(code: str, mean
 def test_unknown_error_codes_are_kept() -> None:
     """An error code outside the table (the spec allows them) is kept as it is."""
     document = parse_response(outlook("<Error><ErrorCode>777</ErrorCode></Error>"))
-    assert ErrorDocument(code="777") == document
+    assert ErrorDocument(code="777", schema=Schema.OUTLOOK) == document
+    assert 777 == document.numeric_code
     assert "Autodiscover error 777: no message" == document.describe()
+
+
+@pytest.mark.parametrize(
+    ("code", "number"),
+    [("600", 600), (" 601 ", 601), (None, None), ("", None), ("E600", None), ("6.0", None),
+     ("\u0666\u0660\u0660", None), ("9" * 5000, None)],
+)  # fmt: skip
+def test_numeric_code_reads_plain_digits_only(code: str | None, number: int | None) -> None:
+    """numeric_code is the code as an int for plain ASCII digits, else None (never an exception)."""
+    assert number == ErrorDocument(code=code).numeric_code
 
 
 def test_the_server_message_wins_over_the_table() -> None:
@@ -634,7 +663,7 @@ def test_a_mobilesync_answer_to_an_outlook_request_is_still_settings() -> None:
 def test_mobilesync_redirect() -> None:
     """A mobilesync Redirect is an address redirect."""
     body = mobilesync("<Action><Redirect> user@other.example </Redirect></Action>")
-    assert RedirectAddressDocument(address="user@other.example") == parse_response(body)
+    assert RedirectAddressDocument(address="user@other.example", schema=Schema.MOBILESYNC) == parse_response(body)
 
 
 @pytest.mark.parametrize(
@@ -651,11 +680,17 @@ def test_mobilesync_shapes_without_an_answer_are_invalid(inner: str, fragment: s
 
 
 def test_mobilesync_server_without_url() -> None:
-    """A Server with an empty Url has url None, and an empty Settings is still settings."""
+    """An empty Url is kept as "" but is not a usable URL; a missing one is None; an empty Settings is settings."""
     document = parse_settings(
-        mobilesync("<Action><Settings><Server><Type>MobileSync</Type><Url/></Server></Settings></Action>")
+        mobilesync(
+            "<Action><Settings><Server><Type>MobileSync</Type><Url/></Server><Server><Type>CertEnroll</Type>"
+            "</Server></Settings></Action>"
+        )
     )
-    assert MobileSyncServer(type="MobileSync", url=None) == document.mobilesync_servers[0]
+    assert (MobileSyncServer(type="MobileSync", url=""), MobileSyncServer(type="CertEnroll")) == (
+        document.mobilesync_servers
+    )
+    assert not any(server.url_is_valid for server in document.mobilesync_servers)
     assert () == parse_settings(mobilesync("<Action><Settings/></Action>")).mobilesync_servers
 
 

@@ -1,0 +1,93 @@
+"""Namespace-agnostic navigation of a parsed Autodiscover tree (PROTOCOL.md §3.1).
+
+Elements are matched by local name and their namespaces by URI, never by prefix. Parsing itself
+happens only in ``_pox`` (through defusedxml); this module only walks what was parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
+
+_HTTPS_MS = "https://schemas.microsoft.com/"
+
+
+def split(tag: str) -> tuple[str, str]:
+    """Return (canonical namespace, local name) of a tag in ElementTree's ``{uri}local`` form.
+
+    Learn prints every namespace as ``https://schemas.microsoft.com/…`` (a site-wide link rewrite,
+    PROTOCOL.md §3.1, corpus 03-06); that spelling is an alias of the ``http://`` one.
+    """
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        if namespace.startswith(_HTTPS_MS):
+            namespace = "http://" + namespace[len("https://") :]
+        return namespace, local
+    return "", tag
+
+
+def local(element: Element) -> str:
+    """The local name of ``element``."""
+    return split(element.tag)[1]
+
+
+def children(element: Element, name: str | None = None) -> Iterator[Element]:
+    """The child elements (not comments or processing instructions), optionally only those named ``name``."""
+    for child in element:
+        if isinstance(child.tag, str) and (name is None or local(child) == name):
+            yield child
+
+
+def child(element: Element, name: str) -> Element | None:
+    """The first child named ``name``, in any namespace; element order is never relied upon."""
+    return next(children(element, name), None)
+
+
+def text(element: Element | None) -> str | None:
+    """The element's text with surrounding white space stripped; ``None`` for a missing element.
+
+    MS-ASCMD's own example wraps URLs in new lines (PROTOCOL.md §3.1, corpus 07). Entities were decoded
+    once by the parser and are never decoded again (corpus 06 keeps a literal ``&amp;``).
+    """
+    if element is None:
+        return None
+    return (element.text or "").strip()
+
+
+def child_text(element: Element | None, name: str) -> str | None:
+    """The stripped text of the first child named ``name``, or ``None``."""
+    return text(child(element, name)) if element is not None else None
+
+
+def kept_children(element: Element, parsed: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...]:
+    """Every child not parsed elsewhere, as ``(name, stripped text)`` in document order.
+
+    Simple children keep their local name; an unknown block (one not in ``parsed``) is flattened to its
+    leaves as ``("Block/Leaf", text)``, so nothing the server sent is lost ("Unknown elements … are
+    kept", DESIGN §3). The walk is iterative: nesting depth cannot exhaust the stack.
+    """
+    kept: list[tuple[str, str]] = []
+    for item in children(element):
+        name = local(item)
+        if not len(item):
+            kept.append((name, text(item) or ""))
+        elif name not in parsed:
+            kept.extend(_leaves(item, name))
+    return tuple(kept)
+
+
+def _leaves(block: Element, path: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    stack = [(path, iter(list(children(block))))]
+    while stack:
+        prefix, pending = stack[-1]
+        item = next(pending, None)
+        if item is None:
+            stack.pop()
+            continue
+        name = f"{prefix}/{local(item)}"
+        if len(item):
+            stack.append((name, iter(list(children(item)))))
+        else:
+            found.append((name, text(item) or ""))
+    return found
