@@ -8,12 +8,15 @@ from autodiscover_client import (
     DeadlineExceededError,
     Discoverer,
     DiscoveryError,
+    HttpRequest,
+    HttpResponse,
     Method,
     Outcome,
     Settings,
     discover,
 )
 from autodiscover_client._cli import main
+from autodiscover_client._driver import STAGGER
 from autodiscover_client.testing import (
     FakeClock,
     FakeResolver,
@@ -55,13 +58,13 @@ def test_a_slow_root_is_abandoned_after_patience() -> None:
     """Root 8 s, autodiscover. 0.1 s: the answer comes at 0.1 + patience, and the trail says root was abandoned."""
     settings, took = run({ROOT: 8.0, AUTO: 0.1}, request_timeout=10.0)
     assert Method.HTTPS_AUTODISCOVER == settings.source.method
-    assert 0.6 == pytest.approx(took)
+    assert STAGGER + 0.6 == pytest.approx(took)  # autodiscover. starts one stagger after root
     assert [
         (Method.SRV, Outcome.NO_RECORDS),
         (Method.HTTPS_ROOT, Outcome.ABANDONED),
         (Method.HTTPS_AUTODISCOVER, Outcome.SETTINGS),
     ] == [(attempt.method, attempt.outcome) for attempt in settings.attempts]
-    assert 0.6 == pytest.approx(settings.attempts[1].elapsed)
+    assert STAGGER + 0.6 == pytest.approx(settings.attempts[1].elapsed)
     assert "HTTPS_AUTODISCOVER had settings more than 0.5s earlier" in (settings.attempts[1].error or "")
 
 
@@ -77,7 +80,31 @@ def test_patience_zero_takes_the_first_answer() -> None:
     """patience=0: the first settings win at once."""
     settings, took = run({ROOT: 0.2, AUTO: 0.1}, patience=0)
     assert Method.HTTPS_AUTODISCOVER == settings.source.method
+    assert STAGGER + 0.1 == pytest.approx(took)
+
+
+def test_a_lower_candidate_starts_early_when_the_higher_ones_have_failed() -> None:
+    """Root refused at once: autodiscover. does not wait for its stagger slot."""
+    settings, took = run({AUTO: 0.1}, {AUTO: AUTO_OK})
+    assert Method.HTTPS_AUTODISCOVER == settings.source.method
     assert 0.1 == pytest.approx(took)
+
+
+def test_candidates_start_one_stagger_apart() -> None:
+    """SRV and root start at once, autodiscover. one stagger later, the probe two (RFC 8305 §5's idea)."""
+    clock = FakeClock()
+    starts: list[tuple[str, float]] = []
+
+    def note(request: HttpRequest) -> HttpResponse:
+        starts.append((request.url, clock.monotonic() - 1.0))
+        return HttpResponse(status=404)
+
+    transport = FakeTransport(handler=note, latency={"*": 1.0}, clock=clock)
+    with pytest.raises(DiscoveryError):
+        discover("user@example.com", resolver=FakeResolver(), transport=transport, clock=clock)
+    assert [(ROOT, 0.0), (AUTO, STAGGER), (PROBE, 2 * STAGGER)] == [
+        (url, round(at, 6)) for url, at in starts if url in (ROOT, AUTO, PROBE)
+    ]
 
 
 def test_patience_none_waits_for_the_higher_candidate_timeout() -> None:
