@@ -2,7 +2,7 @@
 
 Run from a fresh clone (after the README's set-up):
 
-    .venv/bin/python benchmarks/bench_dead_candidates.py    # options: --repeat 7 --request-timeout 3 ...
+    .venv/bin/python benchmarks/bench_dead_candidates.py    # options: --repeat 9 --request-timeout 2 ...
 
 Child processes serve DNS (no SRV records) and HTTPS hosts with a throwaway CA, plus a black-holed port
 (SYNs dropped) and a silent one (accepts, never answers). Each scenario is measured side by side in this
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -130,8 +131,8 @@ def measure(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--repeat", type=int, default=7, help="repetitions per figure (median)")
-    parser.add_argument("--request-timeout", type=float, default=3.0, help="per-attempt timeout, seconds")
+    parser.add_argument("--repeat", type=int, default=9, help="repetitions per figure (median)")
+    parser.add_argument("--request-timeout", type=float, default=2.0, help="per-attempt timeout, seconds")
     parser.add_argument("--patience", type=float, default=0.5, help="the default patience, seconds")
     parser.add_argument("--server-latency", type=float, default=0.02, help="server processing time, seconds")
     args = parser.parse_args()
@@ -195,7 +196,9 @@ def run(args: argparse.Namespace, dns_address: tuple[str, int], ca_bundle: str, 
         figures = f"{floor * 1000:>6.1f}ms {median['concurrent'] * 1000:>9.1f}ms"
         figures += f" {median['patience=None'] * 1000:>12.1f}ms {median['sequential'] * 1000:>9.1f}ms"
         print(f"{title:<58} {figures}  {rule} = {limit * 1000:.1f}ms: {'met' if met else 'NOT MET'}")
-    print("\nall targets met" if all_met else "\nsome targets NOT met")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nmachine: {os.cpu_count()} CPUs, load average {load} (other work on the machine moves these figures)")
+    print("all targets met" if all_met else "some targets NOT met")
     return 0 if all_met else 1
 
 
