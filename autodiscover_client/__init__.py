@@ -1,9 +1,10 @@
 """Find a mail account's server settings the way Microsoft Outlook does (Autodiscover), safely.
 
->>> from autodiscover_client import discover
->>> settings = discover("user@example.com", "password")  # doctest: +SKIP
->>> settings.ews_url  # doctest: +SKIP
-'https://mail.example.com/EWS/Exchange.asmx'
+Examples:
+    >>> from autodiscover_client import discover
+    >>> settings = discover("user@example.com", "password")  # doctest: +SKIP
+    >>> settings.ews_url  # doctest: +SKIP
+    'https://mail.example.com/EWS/Exchange.asmx'
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ._errors import (
     TransportTimeoutError,
 )
 from ._http import RequestsTransport
+from ._ldap import Ldap3ScpSource
 from ._models import (
     DEFAULT_ORDER,
     MICROSOFT_ORDER,
@@ -56,19 +58,38 @@ from ._pox import (
     build_request,
     parse_response,
 )
-from ._seams import BasicCredentials, Clock, HttpRequest, HttpResponse, Resolver, SrvRecord, Transport
+from ._scp import POINTER_KEYWORD, URL_KEYWORD
+from ._seams import (
+    BasicCredentials,
+    BearerCredentials,
+    Clock,
+    Credentials,
+    HttpRequest,
+    HttpResponse,
+    NtlmCredentials,
+    Resolver,
+    ScpRecord,
+    ScpSource,
+    SrvRecord,
+    Transport,
+)
+from ._v2 import V2Endpoint, V2Error, V2Protocol, parse_v2_response
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_ORDER",
     "MICROSOFT_ORDER",
+    "POINTER_KEYWORD",
+    "URL_KEYWORD",
     "AlternativeMailbox",
     "Attempt",
     "AuthenticationError",
     "AutodiscoverError",
     "BasicCredentials",
+    "BearerCredentials",
     "Clock",
     "ConnectError",
+    "Credentials",
     "DeadlineExceededError",
     "Discoverer",
     "DiscoveryError",
@@ -79,10 +100,12 @@ __all__ = [
     "HttpResponse",
     "InvalidEmailError",
     "InvalidResponseError",
+    "Ldap3ScpSource",
     "MapiEndpoint",
     "Method",
     "MobileSyncServer",
     "NetworkRequirements",
+    "NtlmCredentials",
     "Outcome",
     "OwaUrl",
     "ProtocolSettings",
@@ -98,6 +121,8 @@ __all__ = [
     "ResolverTimeoutError",
     "ResponseTooLargeError",
     "Schema",
+    "ScpRecord",
+    "ScpSource",
     "Security",
     "Settings",
     "SettingsDocument",
@@ -108,6 +133,9 @@ __all__ = [
     "TransportError",
     "TransportTimeoutError",
     "User",
+    "V2Endpoint",
+    "V2Error",
+    "V2Protocol",
     "WebEndpoint",
     "__version__",
     "build_request",
@@ -115,4 +143,5 @@ __all__ = [
     "discover",
     "parse_email",
     "parse_response",
+    "parse_v2_response",
 ]

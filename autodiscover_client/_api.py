@@ -14,12 +14,13 @@ from ._errors import (
     DiscoveryError,
     RedirectDeniedError,
 )
-from ._flow import Found
+from ._flow import Found, ordered_methods
 from ._models import DEFAULT_ORDER, Method, Outcome, Settings, Source
 from ._policy import RedirectApprover, RedirectPolicy, deny_all
 from ._pox import Schema
 from ._run import Run
-from ._seams import BasicCredentials, Clock, Credentials, Resolver, SystemClock, Transport
+from ._seams import BasicCredentials, Clock, Credentials, Resolver, ScpSource, SystemClock, Transport
+from ._v2 import V2Protocol
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -51,6 +52,12 @@ class Discoverer:
             for every one until its own timeout (exactly the sequential answer); ``0`` takes the first
             answer. The result is the sequential result unless a higher-priority candidate was more than
             ``patience`` slower than a lower-priority one that answered.
+        v2_protocol: What ``Method.V2_JSON`` asks for (default: ``AutodiscoverV1``, or ``ActiveSync``
+            with the mobilesync schema). See docs/protocols.md.
+        v2_office365: Let ``Method.V2_JSON`` ask ``outlook.office365.com`` first, as Microsoft 365 apps do.
+            Off by default: it tells Microsoft the address (no credentials are ever sent to V2).
+        scp_source: The Active Directory look-up ``Method.SCP`` uses (e.g. ``Ldap3ScpSource``).
+        ad_site: This machine's AD site, which orders SCP URLs (own site first).
     """
 
     def __init__(
@@ -66,6 +73,10 @@ class Discoverer:
         schema: Schema = Schema.OUTLOOK,
         user_agent: str = DEFAULT_USER_AGENT,
         clock: Clock | None = None,
+        v2_protocol: V2Protocol | None = None,
+        v2_office365: bool = False,
+        scp_source: ScpSource | None = None,
+        ad_site: str | None = None,
         parallel: bool = True,
         patience: float | None = DEFAULT_PATIENCE,
     ) -> None:
@@ -73,6 +84,10 @@ class Discoverer:
             raise ValueError("patience must be None or a finite number of seconds >= 0")
         self.parallel = parallel
         self.patience = patience
+        self.v2_protocol = V2Protocol(v2_protocol) if v2_protocol is not None else None
+        self.v2_office365 = v2_office365
+        self.ad_site = ad_site
+        self._scp_source = scp_source
         self.methods = tuple(Method(method) for method in methods)
         if not self.methods:
             raise ValueError("methods must name at least one Method")
@@ -138,18 +153,20 @@ class Discoverer:
             credentials = BasicCredentials(username or email, password)
         run = Run(
             address=address, credentials=credentials, policy=self.policy, schema=self.schema,
-            user_agent=self.user_agent,
+            user_agent=self.user_agent, v2_protocol=self.v2_protocol, v2_office365=self.v2_office365,
+            ad_site=self.ad_site,
         )  # fmt: skip
         seams = Seams(
             resolver=self._get_resolver, transport=self._get_transport, clock=self._clock,
-            request_timeout=self.request_timeout,
+            request_timeout=self.request_timeout, scp_source=self._scp_source,
         )  # fmt: skip
         deadline = self._clock.monotonic() + self.timeout
-        if self.parallel and len(self.methods) > 1:
-            driver = ConcurrentDriver(seams, run, self.methods, patience=self.patience, deadline=deadline)
+        methods = ordered_methods(self.methods)
+        if self.parallel and len(methods) > 1:
+            driver = ConcurrentDriver(seams, run, methods, patience=self.patience, deadline=deadline)
             found, deadline_hit = driver.drive(address)
         else:
-            found, deadline_hit = drive_sequential(seams, run, address, self.methods, deadline)
+            found, deadline_hit = drive_sequential(seams, run, address, methods, deadline)
         if found is not None:
             return _settings(found, run)
         raise _failure(run, str(address), deadline_hit, self.timeout)
@@ -166,8 +183,10 @@ def _settings(found: Found, run: Run) -> Settings:
         microsoft_online=document.microsoft_online,
         alternative_mailboxes=document.alternative_mailboxes,
         public_folder_smtp_address=document.public_folder_smtp_address,
-        schema=document.schema.value,
+        schema="v2" if found.v2 is not None else document.schema.value,
         attempts=tuple(run.attempts),
+        v2_protocol=found.v2.protocol if found.v2 is not None else None,
+        v2_url=found.v2.url if found.v2 is not None else None,
     )
 
 
@@ -210,15 +229,17 @@ def discover(
     schema: Schema = Schema.OUTLOOK,
     user_agent: str = DEFAULT_USER_AGENT,
     clock: Clock | None = None,
+    v2_protocol: V2Protocol | None = None,
+    v2_office365: bool = False,
+    scp_source: ScpSource | None = None,
+    ad_site: str | None = None,
     parallel: bool = True,
     patience: float | None = DEFAULT_PATIENCE,
 ) -> Settings:
     """Find a mail account's server settings the way Outlook does.
 
     Tries the ``methods`` in order (by default SRV, ``https://<domain>``, ``https://autodiscover.<domain>``,
-    then the plain-http redirect probe) and returns the first settings found. By default the candidates
-    are worked on concurrently and the answer still follows the order, except that a higher-priority
-    candidate more than ``patience`` seconds slower than a lower-priority answer is abandoned. Credentials are sent only
+    then the plain-http redirect probe) and returns the first settings found. Credentials are sent only
     over verified https, only after a 401 challenge, and only to hosts in the mail domain (or hosts the
     caller approved).
 
@@ -228,7 +249,8 @@ def discover(
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
         methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
-            user_agent, clock, parallel, patience: As for :class:`Discoverer`.
+            user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site, parallel, patience: As for
+            :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.
@@ -243,6 +265,7 @@ def discover(
     with Discoverer(
         methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=resolver,
         transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
-        schema=schema, user_agent=user_agent, clock=clock, parallel=parallel, patience=patience,
+        schema=schema, user_agent=user_agent, clock=clock, v2_protocol=v2_protocol, v2_office365=v2_office365,
+        scp_source=scp_source, ad_site=ad_site, parallel=parallel, patience=patience,
     ) as discoverer:  # fmt: skip
         return discoverer.discover(email, password, username=username, credentials=credentials)

@@ -16,10 +16,15 @@ from typing import TextIO
 from ._errors import AuthenticationError, DiscoveryError, InvalidEmailError, RedirectDeniedError
 from ._models import DEFAULT_ORDER, MICROSOFT_ORDER, Attempt, Method, Outcome, Settings
 from ._pox import Schema
+from ._seams import BasicCredentials, BearerCredentials, Credentials, NtlmCredentials, ScpSource
+from ._v2 import V2Protocol
 from ._version import __version__
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3
 PASSWORD_VARIABLE = "AUTODISCOVER_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+TOKEN_VARIABLE = "AUTODISCOVER_TOKEN"  # noqa: S105 - the variable's name, not a secret
+METHOD_ALIASES = {"v2": Method.V2_JSON}
+AUTH_CHOICES = ("basic", "ntlm", "negotiate", "bearer")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +39,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Find a mail account's server settings the way Outlook does (Autodiscover).",
         epilog=(
             "The password comes from --password-stdin, $AUTODISCOVER_PASSWORD, or a prompt on a terminal; "
+            "with --auth bearer the token comes from $AUTODISCOVER_TOKEN, --password-stdin or a prompt; "
             "never from an argument. 'autodiscover demo' runs a self-contained demonstration. "
             "Exit codes: 0 found, 1 not found, 2 bad usage or address, 3 credentials rejected."
         ),
@@ -43,12 +49,16 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
     parser.add_argument("--trace", action="store_true", help="print the trail of every attempt")
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    auth.add_argument(
+        "--password-stdin", action="store_true", help="read the password (or, with --auth bearer, the token) from stdin"
+    )
     auth.add_argument("--anonymous", action="store_true", help="send no credentials")
     parser.add_argument("--username", help="the user name to authenticate as (default: the address)")
     parser.add_argument(
         "--methods",
-        help="comma-separated methods in order: " + ",".join(m.value for m in Method) + " (default: all)",
+        help="comma-separated methods in order: "
+        + ",".join(m.value for m in Method)
+        + " ('v2' for v2_json; v2_json and scp always go first; default: the four classic methods)",
     )
     parser.add_argument("--order", choices=("mission", "microsoft"), default="mission", help="the method order preset")
     parser.add_argument("--sequential", action="store_true", help="try candidates one at a time, not concurrently")
@@ -76,8 +86,34 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ca-bundle", metavar="PATH", help="PEM file of CA certificates to trust")
     parser.add_argument("--allow-redirect", action="append", default=[], metavar="HOST", help="allow redirects to HOST")
-    parser.add_argument("--schema", choices=[s.value for s in Schema], default="outlook", help="response schema")
+    _add_protocol_options(parser)
     return parser
+
+
+def _add_protocol_options(parser: argparse.ArgumentParser) -> None:
+    """Schema, V2, authentication scheme and SCP options (docs/protocols.md says when to use each)."""
+    group = parser.add_argument_group("protocols", "see docs/protocols.md")
+    group.add_argument(
+        "--schema", choices=[s.value for s in Schema], default="outlook",
+        help="response schema: outlook (default) or mobilesync (ActiveSync)",
+    )  # fmt: skip
+    group.add_argument(
+        "--auth", choices=AUTH_CHOICES, default="basic",
+        help="authentication scheme; the server cannot change it (default: basic; ntlm/negotiate need the ntlm extra)",
+    )  # fmt: skip
+    group.add_argument(
+        "--v2-protocol", choices=[p.value.lower() for p in V2Protocol], default=None,
+        help="what Autodiscover V2 asks for (default: autodiscoverv1, or activesync with --schema mobilesync)",
+    )  # fmt: skip
+    group.add_argument(
+        "--v2-office365", action="store_true",
+        help="let V2 ask outlook.office365.com first (tells Microsoft the address; no credentials)",
+    )  # fmt: skip
+    group.add_argument(
+        "--scp", metavar="LDAP_HOST[:PORT]",
+        help="enable the Active Directory SCP look-up against this domain controller (LDAPS; needs the ad extra)",
+    )  # fmt: skip
+    group.add_argument("--ad-site", metavar="SITE", help="this machine's AD site, to order SCP URLs")
 
 
 def _positive(text: str) -> float:
@@ -129,12 +165,59 @@ def parse_resolve(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
 
 
 def _methods(args: argparse.Namespace) -> tuple[Method, ...]:
+    methods: tuple[Method, ...] = MICROSOFT_ORDER if args.order == "microsoft" else DEFAULT_ORDER
     if args.methods:
+        names = [name.strip().lower() for name in args.methods.split(",") if name.strip()]
         try:
-            return tuple(Method(name.strip().lower()) for name in args.methods.split(",") if name.strip())
+            methods = tuple(METHOD_ALIASES.get(name) or Method(name) for name in names)
         except ValueError:
-            raise ValueError(f"--methods {args.methods!r}: choose from " + ", ".join(m.value for m in Method)) from None
-    return MICROSOFT_ORDER if args.order == "microsoft" else DEFAULT_ORDER
+            choices = ", ".join([m.value for m in Method] + list(METHOD_ALIASES))
+            raise ValueError(f"--methods {args.methods!r}: choose from {choices}") from None
+    if args.scp and Method.SCP not in methods:
+        methods = (Method.SCP, *methods)
+    return methods
+
+
+def _secret(args: argparse.Namespace, stdin: TextIO) -> str | None:
+    """The password, or with ``--auth bearer`` the token: never from an argument (DESIGN §4 rule 7)."""
+    if args.auth != "bearer":
+        return _password(args, stdin)
+    if args.anonymous:
+        return None
+    from_env = os.environ.get(TOKEN_VARIABLE)
+    if from_env:
+        return from_env.strip()
+    if args.password_stdin:
+        return stdin.readline().strip()
+    if stdin.isatty():
+        return getpass.getpass("Bearer token: ").strip()
+    return None
+
+
+def _credentials(args: argparse.Namespace, secret: str | None) -> Credentials | None:
+    if secret is None:
+        return None
+    if args.auth == "bearer":
+        return BearerCredentials(secret, username=args.username)
+    user = args.username or args.email
+    if args.auth in ("ntlm", "negotiate"):
+        return NtlmCredentials(user, secret, protocol=args.auth)
+    return BasicCredentials(user, secret)
+
+
+def _scp_source(args: argparse.Namespace, credentials: Credentials | None) -> ScpSource | None:
+    if not args.scp:
+        return None
+    from ._ldap import Ldap3ScpSource
+
+    # The directory bind reuses the account, over LDAPS verified like https (or NTLM); a token cannot bind.
+    if isinstance(credentials, (BasicCredentials, NtlmCredentials)):
+        kind = "ntlm" if isinstance(credentials, NtlmCredentials) else "simple"
+        return Ldap3ScpSource(
+            args.scp, user=credentials.username, password=credentials.password, authentication=kind,
+            ca_bundle=args.ca_bundle,
+        )  # fmt: skip
+    return Ldap3ScpSource(args.scp, ca_bundle=args.ca_bundle)
 
 
 def _password(args: argparse.Namespace, stdin: TextIO) -> str | None:
@@ -175,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     transport = RequestsTransport(
         ca_bundle=args.ca_bundle, connect_to=overrides, resolver=resolver if nameservers else None
     )
-    password = _password(args, sys.stdin)
+    credentials = _credentials(args, _secret(args, sys.stdin))
     with (
         transport,
         Discoverer(
@@ -188,9 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             schema=Schema(args.schema),
             parallel=not args.sequential,
             patience=args.patience,
+            v2_protocol=_v2_protocol(args.v2_protocol),
+            v2_office365=args.v2_office365,
+            scp_source=_scp_source(args, credentials),
+            ad_site=args.ad_site,
         ) as discoverer,
     ):
-        return _report(lambda: discoverer.discover(args.email, password, username=args.username), args)
+        return _report(lambda: discoverer.discover(args.email, credentials=credentials), args)
+
+
+def _v2_protocol(name: str | None) -> V2Protocol | None:
+    return next((p for p in V2Protocol if p.value.lower() == name), None) if name else None
 
 
 def _report(run: Callable[[], Settings], args: argparse.Namespace) -> int:
@@ -252,6 +343,10 @@ def print_summary(out: TextIO, settings: Settings) -> None:
         out.write(f"  EWS: {settings.ews_url}\n")
     if settings.activesync_url:
         out.write(f"  ActiveSync: {settings.activesync_url}\n")
+    if settings.v2_protocol and settings.v2_url:
+        out.write(f"  V2 {settings.v2_protocol}: {settings.v2_url}\n")
+    for url in settings.insecure_urls:
+        out.write(f"  WARNING: plain-http URL in the answer, not used: {url}\n")
     for protocol in settings.protocols:
         where = protocol.server or ""
         if protocol.port is not None:

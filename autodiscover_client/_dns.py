@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from logging import getLogger
 
 import dns.exception
 import dns.inet
@@ -13,6 +14,8 @@ import dns.resolver
 
 from ._errors import ResolverError, ResolverTimeoutError
 from ._seams import SrvRecord
+
+logger = getLogger(__name__)
 
 DEFAULT_QUERY_TIMEOUT = 5.0
 
@@ -76,6 +79,7 @@ class DnspythonResolver:
         """Return ``name``'s SRV records in RFC 2782 order (dnspython's ``processing_order()``)."""
         answer = self._query(name, "SRV", timeout)
         if answer is None or answer.rrset is None:
+            logger.debug("SRV %s: no records", name)
             return ()
         # processing_order(): lowest priority first, weighted random within a priority (RFC 2782).
         records: list[SrvRecord] = []
@@ -84,6 +88,7 @@ class DnspythonResolver:
                 root = rdata.target == dns.name.root  # "." means "no service here" (RFC 2782)
                 target = "." if root else rdata.target.to_text(omit_final_dot=True)
                 records.append(SrvRecord(priority=rdata.priority, weight=rdata.weight, port=rdata.port, target=target))
+        logger.debug("SRV %s: %s", name, ", ".join(f"{r.priority} {r.weight} {r.port} {r.target}" for r in records))
         return tuple(records)
 
     def resolve_addresses(self, host: str, *, timeout: float) -> Sequence[str]:

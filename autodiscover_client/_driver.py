@@ -29,10 +29,21 @@ from typing import Protocol
 
 from ._address import EmailAddress
 from ._errors import ResolverError, TransportError
-from ._flow import Flow, Found, HttpCall, MethodResult, Operation, Reply, SrvLookup, discovery, method_flow
+from ._flow import (
+    Flow,
+    Found,
+    HttpCall,
+    MethodResult,
+    Operation,
+    Reply,
+    ScpLookup,
+    SrvLookup,
+    discovery,
+    method_flow,
+)
 from ._models import Attempt, Method, Outcome
 from ._run import Run, SpeculationError
-from ._seams import Clock, Resolver, Transport
+from ._seams import Clock, Resolver, ScpSource, Transport
 
 Outcomes = tuple[Found | None, bool]
 """What a driver returns: the settings found (or ``None``) and whether the deadline cut discovery short."""
@@ -46,13 +57,18 @@ class Seams:
     transport: Callable[[], Transport]
     clock: Clock
     request_timeout: float
+    scp_source: ScpSource | None = None
 
 
 def perform(seams: Seams, operation: Operation, timeout: float) -> Reply:
     """Do one operation's I/O; every failure becomes a reply, never an exception."""
     start = seams.clock.monotonic()
     try:
-        if isinstance(operation, SrvLookup):
+        if isinstance(operation, ScpLookup):
+            if seams.scp_source is None:
+                raise ResolverError("Method.SCP needs an ScpSource: pass scp_source=Ldap3ScpSource(…) or --scp DC")
+            reply = Reply(scp_records=tuple(seams.scp_source.search(operation.server, timeout=timeout)))
+        elif isinstance(operation, SrvLookup):
             reply = Reply(records=tuple(seams.resolver().resolve_srv(operation.name, timeout=timeout)))
         else:
             reply = Reply(response=seams.transport().send(operation.request, timeout=timeout))
@@ -65,7 +81,7 @@ def perform(seams: Seams, operation: Operation, timeout: float) -> Reply:
 
 def target_of(operation: Operation) -> str:
     """The URL (or DNS name) an operation contacts, for the trail."""
-    return operation.name if isinstance(operation, SrvLookup) else operation.request.url
+    return operation.request.url if isinstance(operation, HttpCall) else operation.name
 
 
 def drive_sequential(
@@ -80,7 +96,7 @@ def drive_sequential(
             left = deadline - seams.clock.monotonic()
             if left <= 0:
                 email = run.attempts[-1].email if run.attempts else str(current)
-                run.attempts.append(_deadline_attempt(operation, email, 0.0))
+                run.add_attempts([_deadline_attempt(operation, email, 0.0)])
                 flow.close()
                 return None, True
             operation = flow.send(perform(seams, operation, min(left, seams.request_timeout)))
@@ -183,7 +199,7 @@ class _SimulatedExecutor:
 # recommends 250 ms and allows down to 10 ms. Here each https candidate starts this long after the one
 # before it (or as soon as every higher-priority candidate has finished), so that when the first
 # candidate is alive the others do not compete with it for the CPU and the GIL, while a dead candidate
-# still costs only this much. DNS lookups (SRV) are cheap and start at once.
+# still costs only this much. Directory lookups (SRV, SCP) are cheap and start at once.
 STAGGER = 0.025
 
 
@@ -229,7 +245,7 @@ class _Round:
         now, rank = driver.now(), 0
         for candidate in self.candidates:
             candidate.state = _State.WAITING
-            if candidate.method is Method.SRV:
+            if candidate.method in (Method.SRV, Method.SCP):  # a directory lookup first: cheap
                 candidate.start_at = now
             else:
                 candidate.start_at, rank = now + driver.stagger * rank, rank + 1
@@ -283,7 +299,7 @@ class _Round:
         while self.head < len(self.candidates):
             candidate = self.candidates[self.head]
             if candidate.state is _State.ABANDONED:
-                merged.attempts.extend(candidate.run.attempts)
+                merged.add_attempts(candidate.run.attempts)
                 self.head += 1
                 continue
             if not candidate.run.live:
@@ -356,10 +372,10 @@ class _Round:
         merged = self.driver.merged
         now = self.driver.now()
         for candidate in self.candidates[self.head :]:
-            merged.attempts.extend(candidate.run.attempts)
+            merged.add_attempts(candidate.run.attempts)
             if candidate.state is _State.RUNNING and candidate.operation is not None:
-                merged.attempts.append(
-                    _deadline_attempt(candidate.operation, str(self.address), round(now - candidate.started, 6))
+                merged.add_attempts(
+                    [_deadline_attempt(candidate.operation, str(self.address), round(now - candidate.started, 6))]
                 )
             merged.credentials_rejected |= candidate.run.credentials_rejected
             candidate.flow.close()

@@ -1,9 +1,9 @@
 """The discovery core: candidates, redirects, credential rules and results. It does no I/O.
 
-Each method is a generator that yields operations (:class:`SrvLookup`, :class:`HttpCall`) and is sent
-back a :class:`Reply`; a driver in ``_api`` performs the I/O. The same generators can be driven one at a
-time (sequential) or side by side (concurrent, ``_driver``), because all shared bookkeeping goes through
-:class:`Run`'s methods, which a speculative fork logs for replay (see ``_run``).
+Each method is a generator that yields operations (:class:`SrvLookup`, :class:`HttpCall`,
+:class:`ScpLookup`) and is sent back a :class:`Reply`; a driver (``_driver``) performs the I/O. The same
+generators can be driven one at a time (sequential) or side by side (concurrent), because all shared
+bookkeeping goes through :class:`Run`'s methods, which a speculative fork logs for replay (see ``_run``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ._errors import (
     TLSError,
     TransportTimeoutError,
 )
-from ._models import Method, Outcome
+from ._models import Method, Outcome, is_web_url
 from ._policy import RedirectPolicy, RedirectProposal, RedirectReason, registrable_domain
 from ._pox import (
     ErrorDocument,
@@ -36,8 +36,10 @@ from ._pox import (
     build_request,
     parse_response,
 )
-from ._run import MAX_HOPS, Run
-from ._seams import HttpRequest, HttpResponse, SrvRecord
+from ._run import MAX_HOPS as MAX_HOPS
+from ._run import Run as Run
+from ._seams import HttpRequest, HttpResponse, ScpRecord, SrvRecord
+from ._v2 import V2Endpoint
 
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
 # Outlook's spelling (PROTOCOL.md §1.4 [GROMOX-AD4GX]). MS-OXDISCO says the path is not case sensitive, but
@@ -64,7 +66,20 @@ class HttpCall:
     method: Method
 
 
-Operation = SrvLookup | HttpCall
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScpLookup:
+    """Operation: search Active Directory for SCP objects (``server=None``: the source's own DC)."""
+
+    server: str | None = None
+    method: Method = Method.SCP
+
+    @property
+    def name(self) -> str:
+        """What the trail shows for this look-up."""
+        return f"ldap://{self.server}" if self.server else "ldap (the directory of this machine)"
+
+
+Operation = SrvLookup | HttpCall | ScpLookup
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +87,7 @@ class Reply:
     """What the driver sends back for an operation: records or a response, or the error it raised."""
 
     records: tuple[SrvRecord, ...] = ()
+    scp_records: tuple[ScpRecord, ...] = ()
     response: HttpResponse | None = None
     error: AutodiscoverError | None = None
     elapsed: float = 0.0
@@ -85,6 +101,7 @@ class Found:
     method: Method
     url: str
     email: str
+    v2: V2Endpoint | None = None
 
 
 T = TypeVar("T")
@@ -114,9 +131,20 @@ def endpoint_url(host: str, port: int = 443) -> str:
     return f"https://{netloc}{AUTODISCOVER_PATH}"
 
 
+def ordered_methods(methods: Iterable[Method]) -> tuple[Method, ...]:
+    """The caller's order, except that V2 goes first and SCP next when enabled.
+
+    Microsoft 365 apps try V2 before anything else (PROTOCOL.md §7), and SCP URLs come before the
+    domain-derived candidates (MS-OXDISCO §3.1.5, PROTOCOL.md §1.3).
+    """
+    given = tuple(dict.fromkeys(methods))
+    first = tuple(m for m in (Method.V2_JSON, Method.SCP) if m in given)
+    return first + tuple(m for m in given if m not in first)
+
+
 def discovery(run: Run, address: EmailAddress, methods: Iterable[Method]) -> Flow[Found | None]:
-    """Try ``methods`` in order for ``address``, restarting on ``redirectAddr``; return what answered."""
-    ordered = tuple(methods)
+    """Try ``methods`` for ``address`` (see :func:`ordered_methods`), restarting on ``redirectAddr``."""
+    ordered = ordered_methods(methods)
     current = address
     while True:
         restart: EmailAddress | None = None
@@ -141,6 +169,14 @@ def method_flow(run: Run, address: EmailAddress, method: Method) -> Flow[MethodR
         return (yield from _post_flow(run, address, method, endpoint_url(domain)))
     if method is Method.HTTPS_AUTODISCOVER:
         return (yield from _post_flow(run, address, method, endpoint_url(f"autodiscover.{domain}")))
+    if method is Method.V2_JSON:
+        from ._v2_flow import v2_flow  # late: that module builds on this one's helpers
+
+        return (yield from v2_flow(run, address))
+    if method is Method.SCP:
+        from ._scp_flow import scp_flow
+
+        return (yield from scp_flow(run, address))
     return (yield from _probe_flow(run, address))
 
 
@@ -188,9 +224,11 @@ def _probe_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
             error="the http probe did not redirect to https", elapsed=reply.elapsed,
         )  # fmt: skip
         return None
-    target = urljoin(url, location.strip())
+    target = join_location(url, location)
     refusal: tuple[Outcome, str] | None = None
-    if urlsplit(target).path.lower() != AUTODISCOVER_PATH:
+    if not is_web_url(target):
+        refusal = (Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a well-formed URL")
+    elif urlsplit(target).path.lower() != AUTODISCOVER_PATH:
         # The EWS Managed API accepts only redirects to the Autodiscover path (PROTOCOL.md §1.5).
         refusal = (Outcome.REDIRECT_DENIED, f"redirect to {target} refused: the path must be {AUTODISCOVER_PATH}")
     else:
@@ -225,13 +263,18 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
         reply = yield HttpCall(request, method)
         authenticated = False
         if reply.response is not None and reply.response.status == 401:
+            token_uri = bearer_authorization_uri(reply.response.header("WWW-Authenticate"))
             refusal = _credential_refusal(run, url, reply.response)
             if refusal is not None:
-                run.record(method, url, Outcome.UNAUTHORIZED, address, status=401, error=refusal, elapsed=reply.elapsed)
+                run.record(
+                    method, url, Outcome.UNAUTHORIZED, address, status=401, error=refusal, elapsed=reply.elapsed,
+                    authorization_uri=token_uri,
+                )  # fmt: skip
                 return None
             run.record(
                 method, url, Outcome.UNAUTHORIZED, address, status=401, elapsed=reply.elapsed,
-                error="the server asked for credentials; sending them once",
+                error=f"the server asked for credentials; answering its {run.credentials.scheme} challenge once"
+                if run.credentials is not None else "", authorization_uri=token_uri,
             )  # fmt: skip
             reply = yield HttpCall(dataclasses.replace(request, credentials=run.credentials), method)
             authenticated = True
@@ -246,14 +289,17 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
         }
         if response.status == 401:
             run.reject_credentials()
-            run.record(method, url, Outcome.UNAUTHORIZED, address, error="the credentials were rejected", **common)
+            run.record(
+                method, url, Outcome.UNAUTHORIZED, address, error="the credentials were rejected",
+                authorization_uri=bearer_authorization_uri(response.header("WWW-Authenticate")), **common,
+            )  # fmt: skip
             return None
         if response.status in REDIRECT_STATUSES:
             location = response.header("Location")
             if not location:
                 run.record(method, url, Outcome.HTTP_ERROR, address, error="a redirect without Location", **common)
                 return None
-            next_url = _follow(run, method, address, url, urljoin(url, location.strip()), common)
+            next_url = _follow(run, method, address, url, join_location(url, location), common)
             if next_url is None:
                 return None
             url = next_url
@@ -288,7 +334,7 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             run.record(method, url, Outcome.SERVER_ERROR, address, error=document.describe(), **common)
             return None
         if isinstance(document, RedirectUrlDocument):
-            next_url = _follow(run, method, address, url, urljoin(url, document.url), common)
+            next_url = _follow(run, method, address, url, join_location(url, document.url), common)
             if next_url is None:
                 return None
             url = next_url
@@ -325,6 +371,15 @@ def _unusable(document: SettingsDocument) -> str | None:
     return None
 
 
+def join_location(base: str, location: str) -> str:
+    """Resolve a ``Location`` (or ``redirectUrl``) against ``base``; a malformed one is returned as sent,
+    for :func:`_admit` to refuse."""
+    try:
+        return urljoin(base, location.strip())
+    except ValueError:
+        return location.strip()
+
+
 def _follow(
     run: Run, method: Method, address: EmailAddress, url: str, target: str, common: dict[str, object]
 ) -> str | None:
@@ -341,6 +396,9 @@ def _admit(
     run: Run, address: EmailAddress, *, source: str, target: str, reason: RedirectReason
 ) -> tuple[Outcome, str] | None:
     """Apply the redirect rules to a URL; return why it is refused, or ``None`` (and spend a hop)."""
+    if not is_web_url(target):
+        # A hostile Location ("https://[::1", a port of 99999) must be a refusal, never a ValueError.
+        return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a well-formed URL"
     parts = urlsplit(target)
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme.lower() != "https":
@@ -385,6 +443,8 @@ def _redirect_address(
         return None
     if run.knows_address(folded):
         run.record(method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr back to {new}", **common)
+        if method is Method.SCP:
+            run.disable_scp()  # an SCP loop: the EWS Managed API stops using SCP (PROTOCOL.md §1.3)
         return None
     if run.out_of_hops():
         run.record(
@@ -440,9 +500,28 @@ def _credential_refusal(run: Run, url: str, response: HttpResponse) -> str | Non
     wanted = run.credentials.scheme.lower()
     if wanted not in offered:
         # Rule 5: the caller's credential type fixes the scheme; a server cannot pick another one.
+        # Guardicore's "ol' switcheroo" answers an NTLM or OAuth client with a Basic-only 401 (PROTOCOL.md §5).
         listed = ", ".join(offered) or "no scheme"
-        return f"the server offers {listed}; the credentials are for {run.credentials.scheme}"
+        return f"the server offers {listed}; the credentials are for {run.credentials.scheme} (never downgraded)"
     return None
+
+
+_AUTHORIZATION_URI = re.compile(r'(?:^|[\s,])authorization_uri\s*=\s*"([^"]{1,2048})"', re.IGNORECASE)
+
+
+def bearer_authorization_uri(challenge: str | None) -> str | None:
+    """The ``authorization_uri`` of a ``Bearer`` challenge, if it is an https URL (PROTOCOL.md §5).
+
+    Exchange (hybrid modern auth) answers ``WWW-Authenticate: Bearer …, authorization_uri="https://…"``;
+    the caller fetches a token there. Anything but an https URL is dropped: it is not ours to follow.
+    """
+    if not challenge or "bearer" not in offered_schemes(challenge):
+        return None
+    match = _AUTHORIZATION_URI.search(challenge)
+    if match is None:
+        return None
+    uri = match.group(1).strip()
+    return uri if is_web_url(uri) and uri.lower().startswith("https://") and uri.isprintable() else None
 
 
 def _record_failure(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -22,7 +23,9 @@ from ._errors import (
     TransportError,
     TransportTimeoutError,
 )
-from ._seams import HttpRequest, HttpResponse, Resolver
+from ._seams import HttpRequest, HttpResponse, NtlmCredentials, Resolver
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by default)
 # Keep-alive pools: how many hosts keep idle connections, and how many per host. The concurrent driver
@@ -112,7 +115,11 @@ class RequestsTransport:
         """Make the request. See :class:`~autodiscover_client.Transport`.
 
         Raises:
-            ConnectError, TLSError, TransportTimeoutError, ResponseTooLargeError, TransportError.
+            ConnectError: The connection could not be made.
+            TLSError: The handshake or certificate verification failed.
+            TransportTimeoutError: The exchange did not finish within ``timeout``.
+            ResponseTooLargeError: The body or headers exceeded their cap.
+            TransportError: Anything else (e.g. a URL that is not http or https).
         """
         deadline = time.monotonic() + timeout
         parts = urlsplit(request.url)
@@ -127,9 +134,15 @@ class RequestsTransport:
         last_error: TransportError | None = None
         for target in targets:
             try:
-                return self._send_to(request, parts, target, deadline)
+                response = self._send_to(request, parts, target, deadline)
             except ConnectError as exc:  # try the next address, as a browser would
                 last_error = exc
+                continue
+            # Method, URL, status and size only: never headers (Authorization) or bodies (DESIGN §4 rule 7).
+            with_credentials = " (with credentials)" if request.credentials is not None else ""
+            logger.debug("%s %s%s -> HTTP %d, %d bytes", request.method, request.url, with_credentials,
+                         response.status, len(response.body))  # fmt: skip
+            return response
         raise last_error or ConnectError(f"{request.url}: no address to connect to")
 
     def _targets(self, host: str, port: int, deadline: float) -> list[tuple[str, int] | None]:
@@ -157,8 +170,38 @@ class RequestsTransport:
             literal = f"[{address}]" if ":" in address else address
             url = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
             headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
-        if request.credentials is not None:
-            headers["Authorization"] = request.credentials.authorization()
+        credentials = request.credentials
+        if isinstance(credentials, NtlmCredentials):
+            return self._handshake(request, url, headers, credentials, parts.hostname or "", deadline)
+        if credentials is not None:
+            headers["Authorization"] = credentials.authorization()
+        return self._exchange(request, url, headers, deadline)
+
+    def _handshake(
+        self,
+        request: HttpRequest,
+        url: str,
+        headers: dict[str, str],
+        credentials: NtlmCredentials,
+        host: str,
+        deadline: float,
+    ) -> HttpResponse:
+        """NTLM/Negotiate: NEGOTIATE, CHALLENGE, AUTHENTICATE over one kept-alive connection (MS-NLMP §3.1)."""
+        from ._ntlm import NtlmHandshake
+
+        handshake = NtlmHandshake(credentials, host)
+        headers = {**headers, "Authorization": handshake.first(), "Connection": "keep-alive"}
+        response = self._exchange(request, url, headers, deadline, keep_alive=True)
+        if response.status != 401:
+            return response
+        answer = handshake.answer(response.header("WWW-Authenticate"))
+        if answer is None:  # no challenge for our scheme: the server refused; never try another scheme
+            return response
+        return self._exchange(request, url, {**headers, "Authorization": answer}, deadline)
+
+    def _exchange(
+        self, request: HttpRequest, url: str, headers: dict[str, str], deadline: float, *, keep_alive: bool = False
+    ) -> HttpResponse:
         left = _left(deadline)
         try:
             response = self._session.request(
@@ -172,11 +215,19 @@ class RequestsTransport:
                 stream=True,
             )
         except requests.exceptions.RequestException as exc:
+            logger.debug("%s %s failed: %s", request.method, request.url, type(exc).__name__)
             raise _translate(exc, request.url) from exc
+        released = False
         try:
             body = self._read_body(response, deadline, request.url)
+            if keep_alive:
+                # Fully read: hand the connection back to the pool, open, for the next leg (the pool
+                # gives out the most recently returned connection first). close() would drop it.
+                response.raw.release_conn()
+                released = True
         finally:
-            response.close()
+            if not released:
+                response.close()
         return HttpResponse(status=response.status_code, headers=tuple(response.headers.items()), body=body)
 
     def _read_body(self, response: requests.Response, deadline: float, url: str) -> bytes:

@@ -23,6 +23,17 @@ class Method(enum.Enum):
     """POST ``https://autodiscover.<domain>/autodiscover/autodiscover.xml``."""
     HTTP_REDIRECT = "http_redirect"
     """Unauthenticated GET ``http://autodiscover.<domain>/…``, used only when it redirects to https."""
+    V2_JSON = "v2_json"
+    """Autodiscover V2: unauthenticated GET ``…/autodiscover/autodiscover.json/v1.0/<address>?Protocol=…``.
+
+    Off by default; when enabled it goes first, as Microsoft 365 apps do (PROTOCOL.md §7). Its 200/302
+    difference reveals whether a mailbox exists: never run it for addresses from untrusted input.
+    """
+    SCP = "scp"
+    """Active Directory service connection points (MS-OXDISCO §3.1.5.1); needs an ``ScpSource``.
+
+    Off by default; when enabled its URLs are tried before the domain-derived candidates.
+    """
 
 
 DEFAULT_ORDER: tuple[Method, ...] = (
@@ -71,6 +82,8 @@ class Outcome(enum.Enum):
     """The response exceeded a size cap."""
     DNS_ERROR = "dns_error"
     """The DNS lookup failed (SERVFAIL, refused, malformed answer)."""
+    DIRECTORY_ERROR = "directory_error"
+    """The Active Directory (SCP) look-up failed, or no ``ScpSource`` was configured."""
     REDIRECT_DENIED = "redirect_denied"
     """A redirect was refused: not https, outside the mail domain and not approved, or a bad path."""
     REDIRECT_LOOP = "redirect_loop"
@@ -102,6 +115,8 @@ class Attempt:
         error: A human-readable explanation of a failure (or of the redirect taken).
         elapsed: Seconds spent on this attempt.
         authenticated: Whether credentials were sent in this attempt.
+        authorization_uri: From a 401's ``WWW-Authenticate: Bearer … authorization_uri="…"``: where
+            the caller can obtain an OAuth token for this endpoint (PROTOCOL.md §5).
     """
 
     method: Method
@@ -112,13 +127,15 @@ class Attempt:
     error: str | None = None
     elapsed: float = 0.0
     authenticated: bool = False
+    authorization_uri: str | None = None
 
     def describe(self) -> str:
         """Return one line for humans: method, URL, outcome, status and explanation."""
         status = f" HTTP {self.status}" if self.status is not None else ""
         auth = " (with credentials)" if self.authenticated else ""
         detail = f": {self.error}" if self.error else ""
-        return f"{self.method.name} {self.url}{auth} -> {self.outcome.value}{status}{detail}"
+        token = f" (a token is available from {self.authorization_uri})" if self.authorization_uri else ""
+        return f"{self.method.name} {self.url}{auth} -> {self.outcome.value}{status}{detail}{token}"
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain JSON-ready data."""
@@ -330,9 +347,15 @@ class Settings:
         microsoft_online: ``MicrosoftOnline`` (mailbox hosted in Exchange Online), if sent.
         alternative_mailboxes: ``AlternativeMailbox`` entries.
         public_folder_smtp_address: ``PublicFolderInformation/SmtpAddress``, if sent.
-        schema: ``"outlook"`` or ``"mobilesync"``: the schema of the response that answered.
+        schema: ``"outlook"``, ``"mobilesync"`` or ``"v2"``: the kind of response that answered.
         source: The method and URL that answered.
         attempts: Every attempt of the run, in order.
+        v2_protocol: For an Autodiscover V2 answer (``Protocol=Ews`` or ``ActiveSync``): the protocol
+            the server named. V2 carries one URL and nothing else (PROTOCOL.md §7).
+        v2_url: The URL of that V2 answer.
+
+    URLs that use plain ``http://`` are kept as sent but listed in :attr:`insecure_urls`, and the
+    convenience accessors (:attr:`ews_url`, :attr:`activesync_url`) never return one.
     """
 
     email: str
@@ -345,6 +368,8 @@ class Settings:
     public_folder_smtp_address: str | None = None
     schema: str = "outlook"
     attempts: tuple[Attempt, ...] = ()
+    v2_protocol: str | None = None
+    v2_url: str | None = None
 
     def protocol(self, type_: str) -> ProtocolSettings | None:
         """Return the first protocol of this type (case-insensitive), or ``None``."""
@@ -358,12 +383,29 @@ class Settings:
 
     @property
     def ews_url(self) -> str | None:
-        """The EWS URL: ``EXPR``'s, else ``EXCH``'s (PROTOCOL.md §3.4: "EXPR is meant for EWS")."""
+        """The EWS URL: ``EXPR``'s, else ``EXCH``'s (PROTOCOL.md §3.4: "EXPR is meant for EWS").
+
+        Only ``https`` URLs qualify: an ``http://`` EwsUrl is skipped (it is in :attr:`insecure_urls`),
+        because credentials sent there would travel in clear (DESIGN §4 rule 2). A V2 ``Ews`` answer
+        counts when there are no protocols.
+        """
         for kind in ("EXPR", "EXCH"):
-            found = self.protocol(kind)
-            if found is not None and found.ews_url:
-                return found.ews_url
+            for found in self.protocols:
+                if found.type.casefold() == kind.casefold() and _secure(found.ews_url):
+                    return found.ews_url
+        if (self.v2_protocol or "").casefold() == "ews" and _secure(self.v2_url):
+            return self.v2_url
         return None
+
+    @property
+    def mapi_http(self) -> ProtocolSettings | None:
+        """The MAPI over HTTP protocol (``Protocol Type="mapiHttp"``): ``mail_store``/``address_book`` URLs."""
+        return self.protocol("mapiHttp")
+
+    @property
+    def web(self) -> ProtocolSettings | None:
+        """The ``WEB`` protocol (OWA): its ``internal`` and ``external`` blocks."""
+        return self.protocol("WEB")
 
     @property
     def imap(self) -> ProtocolSettings | None:
@@ -382,20 +424,52 @@ class Settings:
 
     @property
     def activesync_url(self) -> str | None:
-        """The ActiveSync URL from a mobilesync response (the ``MobileSync`` server), if any."""
+        """The ActiveSync URL: the mobilesync ``MobileSync`` server's, or a V2 ``ActiveSync`` answer's.
+
+        Only ``https`` URLs qualify, as for :attr:`ews_url`.
+        """
         for server in self.mobilesync_servers:
-            if server.type.casefold() == "mobilesync" and server.url_is_valid:
+            if server.type.casefold() == "mobilesync" and _secure(server.url):
                 return server.url
+        if (self.v2_protocol or "").casefold() == "activesync" and _secure(self.v2_url):
+            return self.v2_url
         return None
+
+    @property
+    def insecure_urls(self) -> tuple[str, ...]:
+        """Every ``http://`` URL in the answer, once each in document order: flagged, never used silently."""
+        found: list[str] = []
+        _collect_insecure((self.user, self.protocols, self.mobilesync_servers, self.v2_url), found)
+        return tuple(dict.fromkeys(found))
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain JSON-ready data, with ``ews_url`` and ``activesync_url`` added for convenience."""
         data: dict[str, Any] = to_plain(self)
         data["ews_url"] = self.ews_url
         data["activesync_url"] = self.activesync_url
+        data["insecure_urls"] = list(self.insecure_urls)
         for plain, protocol in zip(data["protocols"], self.protocols, strict=True):
             plain["server_version_info"] = list(protocol.server_version_info) if protocol.server_version_info else None
         return data
+
+
+def _secure(url: str | None) -> bool:
+    """A well-formed https URL: the only kind the convenience accessors return."""
+    return is_web_url(url) and (url or "").lower().startswith("https://")
+
+
+def _collect_insecure(value: object, found: list[str]) -> None:
+    """Walk result data for plain-http URLs; ``elements`` repeats the typed fields and is skipped."""
+    if isinstance(value, str):
+        if value.strip().lower().startswith("http://"):
+            found.append(value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            if field.name != "elements":
+                _collect_insecure(getattr(value, field.name), found)
+    elif isinstance(value, tuple):
+        for item in value:
+            _collect_insecure(item, found)
 
 
 def to_plain(value: object) -> Any:

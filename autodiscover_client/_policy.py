@@ -26,6 +26,8 @@ class RedirectReason(enum.Enum):
     """``Action=redirectAddr`` named an address in another domain."""
     SRV_TARGET = "srv_target"
     """An SRV record points at a host outside the mail domain (a redirect in disguise, PROTOCOL.md §1.6)."""
+    SCP_URL = "scp_url"
+    """An Active Directory SCP object names an Autodiscover host outside the mail domain (PROTOCOL.md §1.3)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ trusted host), so a fork never trusts a host that the merged state does not also
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ from ._models import Attempt, Method, Outcome
 from ._policy import RedirectPolicy, RedirectProposal, registrable_domain
 from ._pox import Schema
 from ._seams import Credentials
+from ._v2 import V2Protocol
+
+logger = logging.getLogger(__name__)
 
 MAX_HOPS = 10  # "The client application should stop redirecting after 10 redirects" (Learn, Action (POX))
 
@@ -41,11 +45,20 @@ class Run:
         policy: RedirectPolicy,
         schema: Schema = Schema.OUTLOOK,
         user_agent: str = "autodiscover-client",
+        v2_protocol: V2Protocol | None = None,
+        v2_office365: bool = False,
+        ad_site: str | None = None,
     ) -> None:
         self.credentials = credentials
         self.policy = policy
         self.schema = schema
         self.user_agent = user_agent
+        # V2 asks for what the schema would have given: the POX endpoint, or the ActiveSync URL.
+        self.v2_protocol = v2_protocol or (
+            V2Protocol.ACTIVESYNC if schema is Schema.MOBILESYNC else V2Protocol.AUTODISCOVER_V1
+        )
+        self.v2_office365 = v2_office365
+        self.ad_site = ad_site
         self.attempts: list[Attempt] = []
         self.hops_left = MAX_HOPS
         self.visited: set[tuple[str, str]] = set()  # (address, normalised URL) pairs already tried
@@ -54,6 +67,8 @@ class Run:
         self.trusted_sites: set[str] = {site} if site else set()
         self.approved_hosts: set[str] = set()
         self.credentials_rejected = False
+        self.scp_disabled = False
+        self.is_fork = False  # a fork's attempts are logged when they join the trail (see add_attempts)
         self.live = True  # False for a speculative fork: accesses are logged
         self.asks_early = False  # whether a speculative fork may ask the approver (not with patience=None)
         self.log: list[Entry] = []
@@ -65,7 +80,9 @@ class Run:
         child = object.__new__(Run)
         child.credentials, child.policy, child.schema = self.credentials, self.policy, self.schema
         child.user_agent = self.user_agent
+        child.v2_protocol, child.v2_office365, child.ad_site = self.v2_protocol, self.v2_office365, self.ad_site
         child.attempts = []
+        child.is_fork = True
         child.live = live
         child.asks_early = asks_early
         child.log = []
@@ -80,6 +97,7 @@ class Run:
         self.trusted_sites = set(other.trusted_sites)
         self.approved_hosts = set(other.approved_hosts)
         self.credentials_rejected = other.credentials_rejected
+        self.scp_disabled = other.scp_disabled
 
     def replay(self, fork: Run) -> Run | None:
         """Apply ``fork``'s log to a copy of this state; ``None`` if any read would have answered otherwise."""
@@ -101,7 +119,18 @@ class Run:
     def absorb(self, child: Run) -> None:
         """Take a finished live fork's state and append its trail to ours."""
         self.take_state(child)
-        self.attempts.extend(child.attempts)
+        self.add_attempts(child.attempts)
+
+    def add_attempts(self, attempts: list[Attempt]) -> None:
+        """Append attempts to the trail (and to the debug log, numbered by their place in the trail)."""
+        for attempt in attempts:
+            self.attempts.append(attempt)
+            self._log(attempt)
+
+    def _log(self, attempt: Attempt) -> None:
+        if not self.is_fork:
+            # An Attempt never holds headers or credentials (DESIGN §4 rule 7), so its line is safe to log.
+            logger.debug("attempt %d for %s: %s", len(self.attempts), attempt.email, attempt.describe())
 
     def _note(self, kind: str, argument: object, answer: object = None) -> None:
         if not self.live:
@@ -142,6 +171,12 @@ class Run:
         """Whether a registrable domain is trusted (the mail domain's, or one an approved redirect reached)."""
         answer = site in self.trusted_sites
         self._note("trusts_site", site, answer)
+        return answer
+
+    def scp_off(self) -> bool:
+        """Whether an SCP endpoint looped earlier in this run (the EWS Managed API then stops using SCP)."""
+        answer = self.scp_disabled
+        self._note("scp_off", None, answer)
         return answer
 
     def ask(self, proposal: RedirectProposal) -> bool:
@@ -191,9 +226,16 @@ class Run:
         self._note("reject_credentials", None)
         self.credentials_rejected = True
 
+    def disable_scp(self) -> None:
+        """Stop using SCP for the rest of the run (PROTOCOL.md §1.3)."""
+        self._note("disable_scp", None)
+        self.scp_disabled = True
+
     def record(self, method: Method, url: str, outcome: Outcome, address: EmailAddress, **extra: object) -> None:
         """Append an attempt to the trail."""
-        self.attempts.append(Attempt(method=method, url=url, outcome=outcome, email=str(address), **extra))  # type: ignore[arg-type]
+        attempt = Attempt(method=method, url=url, outcome=outcome, email=str(address), **extra)  # type: ignore[arg-type]
+        self.attempts.append(attempt)
+        self._log(attempt)
 
 
 def _read_seen(run: Run, key: object) -> bool:
@@ -216,6 +258,7 @@ _READS: dict[str, Callable[[Run, Any], bool]] = {
     "trusts": _read_trusts,
     "knows_address": lambda run, folded: folded in run.visited_addresses,
     "trusts_site": lambda run, site: site in run.trusted_sites,
+    "scp_off": lambda run, _: run.scp_disabled,
 }
 _WRITES: dict[str, Callable[[Run, Any], None]] = {
     "mark": lambda run, key: run.visited.add(key),
@@ -224,4 +267,5 @@ _WRITES: dict[str, Callable[[Run, Any], None]] = {
     "trust_site": lambda run, site: run.trusted_sites.add(site),
     "visit_address": lambda run, folded: run.visited_addresses.add(folded),
     "reject_credentials": lambda run, _: setattr(run, "credentials_rejected", True),
+    "disable_scp": lambda run, _: setattr(run, "scp_disabled", True),
 }

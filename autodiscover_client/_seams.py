@@ -55,7 +55,89 @@ class BasicCredentials:
         return f"Basic {token}"
 
 
-Credentials = BasicCredentials
+@dataclasses.dataclass(frozen=True, slots=True)
+class BearerCredentials:
+    """An OAuth 2.0 access token the caller obtained (RFC 6750), sent as ``Authorization: Bearer``.
+
+    This package never fetches tokens: a 401 whose ``WWW-Authenticate: Bearer`` challenge names an
+    ``authorization_uri`` is surfaced on the attempt (``Attempt.authorization_uri``) so the caller can.
+    Exchange Online switched Basic off for Autodiscover in 2022 (PROTOCOL.md §5). The token never
+    appears in ``repr()``.
+    """
+
+    token: str = dataclasses.field(repr=False)
+    username: str | None = None
+
+    scheme = "Bearer"
+
+    def authorization(self) -> str:
+        """Return the ``Authorization`` header value."""
+        return f"Bearer {self.token}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NtlmCredentials:
+    """A Windows account for NTLM, or for Negotiate (SPNEGO, which falls back to NTLM without Kerberos).
+
+    Needs the ``ntlm`` extra (pyspnego). The handshake takes three legs over one kept-alive
+    connection, so the transport performs it inside one ``send()``; the password never leaves this
+    process (NTLM proves knowledge of it) and never appears in ``repr()``.
+
+    Args:
+        username: ``DOMAIN\\user`` or ``user@domain`` (the UPN, which Outlook prefers: PROTOCOL.md §5).
+        password: The password.
+        protocol: ``"ntlm"`` (answers only ``WWW-Authenticate: NTLM``) or ``"negotiate"`` (answers only
+            ``Negotiate``). The scheme never changes because a server asked (DESIGN §4 rule 5).
+    """
+
+    username: str
+    password: str = dataclasses.field(repr=False)
+    protocol: str = "ntlm"
+
+    def __post_init__(self) -> None:
+        if self.protocol not in ("ntlm", "negotiate"):
+            raise ValueError(f"protocol must be 'ntlm' or 'negotiate', not {self.protocol!r}")
+
+    @property
+    def scheme(self) -> str:
+        """``NTLM`` or ``Negotiate``: the one ``WWW-Authenticate`` scheme these credentials answer."""
+        return "NTLM" if self.protocol == "ntlm" else "Negotiate"
+
+
+Credentials = BasicCredentials | BearerCredentials | NtlmCredentials
+"""The credential types; the type fixes the one authentication scheme used (DESIGN §4 rule 5)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ScpRecord:
+    """One Active Directory ``serviceConnectionPoint`` object (MS-OXDISCO §3.1.5.1, PROTOCOL.md §1.3).
+
+    Attributes:
+        binding: ``serviceBindingInformation``: an Autodiscover URL, or ``LDAP://host[:port]`` for a pointer.
+        keywords: The ``keywords`` values (the keyword GUIDs, ``Site=…``, ``Domain=…``).
+        dn: The object's distinguished name, for the trail.
+    """
+
+    binding: str
+    keywords: tuple[str, ...] = ()
+    dn: str = ""
+
+
+class ScpSource(Protocol):
+    """An Active Directory look-up of Autodiscover service connection points.
+
+    :class:`~autodiscover_client.Ldap3ScpSource` (the ``ad`` extra) is one; plug in your own to use
+    another directory client. Implementations raise only :class:`ResolverError`, chained from the cause.
+    """
+
+    def search(self, server: str | None, *, timeout: float) -> Sequence[ScpRecord]:
+        """Return the SCP objects (both keyword GUIDs) under ``configurationNamingContext``.
+
+        Args:
+            server: ``None`` for the source's own domain controller, or ``host[:port]`` from a pointer.
+            timeout: The most the look-up may take, in seconds.
+        """
+        ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +174,9 @@ class Transport(Protocol):
 
     Implementations raise only :class:`TransportError` subclasses (connect, TLS, timeout, too large),
     chained from the cause, and must never send credentials except over ``https`` with a verified
-    certificate.
+    certificate. :class:`BasicCredentials` and :class:`BearerCredentials` are one ``Authorization``
+    header (``authorization()``); :class:`NtlmCredentials` need the NTLM/Negotiate handshake inside the
+    one ``send()`` (``RequestsTransport`` does it; a transport that cannot should raise ``TransportError``).
     """
 
     def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:

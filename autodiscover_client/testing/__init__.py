@@ -34,6 +34,7 @@ from ._builders import (
     web_xml,
     xml_response,
 )
+from ._directory import FakeScpSource, scp_pointer, scp_url
 from ._fakes import FakeClock, FakeResolver, FakeTransport, RecordingApprover, SentRequest
 from ._scenario import DiscoverKwargs, FakeKit, Scenario, SeamKwargs
 
@@ -48,6 +49,7 @@ __all__ = [
     "FakeClock",
     "FakeKit",
     "FakeResolver",
+    "FakeScpSource",
     "FakeTransport",
     "LocalAutodiscover",
     "LocalAutodiscoverServer",
@@ -69,6 +71,8 @@ __all__ = [
     "redirect_url_body",
     "refused_port",
     "require_basic_auth",
+    "scp_pointer",
+    "scp_url",
     "settings_body",
     "unauthorized_response",
     "web_xml",

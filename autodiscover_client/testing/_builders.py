@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from autodiscover_client._models import Security
 from autodiscover_client._pox import BASE_NS, MOBILESYNC_NS, OUTLOOK_NS
-from autodiscover_client._seams import HttpRequest, HttpResponse
+from autodiscover_client._seams import BasicCredentials, HttpRequest, HttpResponse
 
 _XML = (("Content-Type", "text/xml; charset=utf-8"),)
 
@@ -250,7 +250,7 @@ def require_basic_auth(
 
     def handler(request: HttpRequest) -> HttpResponse:
         credentials = request.credentials
-        if credentials is None:
+        if not isinstance(credentials, BasicCredentials):  # none yet, or a bearer/NTLM type: still 401
             return unauthorized_response()
         if username is not None and credentials.username != username:
             return unauthorized_response()

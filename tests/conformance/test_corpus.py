@@ -67,7 +67,7 @@ NAMESPACE_SCHEMAS: dict[str, Schema | None] = {
     _MS + "outlook/responseschema/2006a": Schema.OUTLOOK,
     _MS + "mobilesync/responseschema/2006": Schema.MOBILESYNC,
 }
-V2_REASON = "Autodiscover V2 is issue 6"
+V2_REASON = "a V2 sample: checked by tests/conformance/test_corpus_v2.py"
 SAMPLE_NAME = re.compile(r"^(\d\d)-.+\.(xml|json|http)$")
 
 Document = SettingsDocument | RedirectAddressDocument | RedirectUrlDocument | ErrorDocument

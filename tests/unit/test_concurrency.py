@@ -215,3 +215,13 @@ def test_cli_rejects_a_bad_patience(value: str, capsys: pytest.CaptureFixture[st
         main(["user@example.com", "--patience", value])
     assert 2 == info.value.code
     assert "--patience" in capsys.readouterr().err
+
+
+def test_the_debug_log_has_one_line_per_attempt_in_trail_order(caplog: pytest.LogCaptureFixture) -> None:
+    """Concurrent attempts are logged as they join the trail: numbered, in priority order, none speculative."""
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="autodiscover_client")
+    settings, _ = run({ROOT: 0.4, AUTO: 0.1, PROBE: 0.1})
+    lines = [record.getMessage() for record in caplog.records if record.getMessage().startswith("attempt ")]
+    assert [f"attempt {n} for user@example.com: {a.describe()}" for n, a in enumerate(settings.attempts, 1)] == lines
