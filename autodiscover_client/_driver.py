@@ -18,12 +18,14 @@ merged state), so a slow higher-priority candidate cannot hold back a lower one'
 
 from __future__ import annotations
 
-import concurrent.futures
+import collections
 import contextlib
 import dataclasses
 import enum
 import heapq
+import itertools
 import queue
+import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -124,22 +126,41 @@ class _Executor(Protocol):
 
 
 class _ThreadExecutor:
-    """A bounded thread pool. Replies arrive on a queue; abandoned work is never waited for.
+    """A bounded pool of daemon threads. Replies arrive on a queue; abandoned work is never waited for.
 
     Each operation's own timeout is bounded by the time left before the deadline, so a worker that is
-    no longer wanted finishes by the deadline on its own (DESIGN §3: no thread outlives the call).
+    no longer wanted finishes by the deadline on its own (DESIGN §3: no thread outlives the call). The
+    threads are daemons, unlike ``concurrent.futures``' workers, so a program that has its answer can
+    exit at once instead of joining an abandoned connect to a black-holed host.
     """
 
     def __init__(self, seams: Seams, workers: int) -> None:
         self._seams = seams
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autodiscover")
+        self._slots = threading.Semaphore(workers)
+        self._lock = threading.Lock()
+        self._waiting: collections.deque[tuple[int, Operation, float, float]] = collections.deque()
+        self._closed = False
+        self._names = itertools.count()
         self._replies: queue.SimpleQueue[tuple[int, Reply]] = queue.SimpleQueue()
 
     def start(self, ticket: int, operation: Operation, timeout: float) -> None:
-        self._pool.submit(self._work, ticket, operation, timeout)
+        if self._slots.acquire(blocking=False):
+            name = f"autodiscover_{next(self._names)}"
+            worker = threading.Thread(target=self._work, args=(ticket, operation, timeout), name=name, daemon=True)
+            worker.start()
+        else:  # not reached with the default size (two per candidate), but bounded all the same
+            with self._lock:
+                self._waiting.append((ticket, operation, timeout, self._seams.clock.monotonic()))
 
     def _work(self, ticket: int, operation: Operation, timeout: float) -> None:
-        self._replies.put((ticket, perform(self._seams, operation, timeout)))
+        while True:
+            self._replies.put((ticket, perform(self._seams, operation, timeout)))
+            with self._lock:
+                if self._closed or not self._waiting:
+                    self._slots.release()
+                    return
+                ticket, operation, timeout, queued = self._waiting.popleft()
+            timeout = max(0.001, timeout - (self._seams.clock.monotonic() - queued))
 
     def next_reply(self, until: float) -> tuple[int, Reply] | None:
         wait = until - self._seams.clock.monotonic()
@@ -149,7 +170,9 @@ class _ThreadExecutor:
             return None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._closed = True
+            self._waiting.clear()
 
 
 class BranchingClock(Protocol):

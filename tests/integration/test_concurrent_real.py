@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +120,31 @@ def test_the_deadline_holds_to_ten_percent_and_leaves_no_worker_behind(
     outcomes = [attempt.outcome for attempt in info.value.attempts]
     assert outcomes.count(Outcome.TIMEOUT) == 3
     assert "deadline" in str(info.value)
+
+
+def test_a_program_exits_as_soon_as_it_has_its_answer(web: LocalAutodiscoverServer, tmp_path: Path) -> None:
+    """The abandoned connect to a black-holed root does not keep the interpreter alive until its timeout."""
+    web.add_host(f"autodiscover.{DOMAIN}", SETTINGS)
+    autodiscover = web.endpoint(f"autodiscover.{DOMAIN}")
+    script = tmp_path / "one_shot.py"
+    script.write_text(
+        "import sys\n"
+        "from autodiscover_client import Method, RequestsTransport, discover\n"
+        "from autodiscover_client.testing import FakeResolver\n"
+        "from autodiscover_client.testing._dead_hosts import BlackHole\n"
+        "dead = BlackHole()  # left open: it must still swallow the SYNs when the interpreter exits\n"
+        "transport = RequestsTransport(ca_bundle=sys.argv[1], connect_to={\n"
+        f"    ({DOMAIN!r}, 443): (dead.address, dead.port),\n"
+        f"    ('autodiscover.{DOMAIN}', 443): ('127.0.0.1', {autodiscover.port}),\n"
+        "})\n"
+        f"settings = discover({EMAIL!r}, resolver=FakeResolver(), transport=transport, request_timeout=8.0,\n"
+        "                    methods=[Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER], patience=0.1)\n"
+        "print(settings.source.method.name, flush=True)\n"
+    )
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(script), web.ca_bundle], capture_output=True, text=True, timeout=30, check=False
+    )
+    took = time.monotonic() - start
+    assert "HTTPS_AUTODISCOVER" in done.stdout, done.stderr
+    assert took < 4.0, took  # interpreter start-up and import included; the root's timeout is 8 s

@@ -225,3 +225,25 @@ def test_the_debug_log_has_one_line_per_attempt_in_trail_order(caplog: pytest.Lo
     settings, _ = run({ROOT: 0.4, AUTO: 0.1, PROBE: 0.1})
     lines = [record.getMessage() for record in caplog.records if record.getMessage().startswith("attempt ")]
     assert [f"attempt {n} for user@example.com: {a.describe()}" for n, a in enumerate(settings.attempts, 1)] == lines
+
+
+def test_a_pool_of_one_thread_queues_the_work_and_gives_the_same_answer() -> None:
+    """With a single worker the operations queue up (no fake clock: real threads) and the answer is unchanged."""
+    from autodiscover_client._address import parse_email
+    from autodiscover_client._driver import ConcurrentDriver, Seams
+    from autodiscover_client._policy import RedirectPolicy
+    from autodiscover_client._run import Run
+    from autodiscover_client._seams import SystemClock
+
+    transport = FakeTransport({ROOT: xml_response(b"", status=403), AUTO: AUTO_OK})
+    address = parse_email("user@example.com")
+    seams = Seams(resolver=FakeResolver, transport=lambda: transport, clock=SystemClock(), request_timeout=5.0)
+    run = Run(address=address, credentials=None, policy=RedirectPolicy())
+    driver = ConcurrentDriver(
+        seams, run, [Method.SRV, Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER], patience=None,
+        deadline=SystemClock().monotonic() + 10.0, max_workers=1,
+    )  # fmt: skip
+    found, deadline_hit = driver.drive(address)
+    assert found is not None
+    assert (Method.HTTPS_AUTODISCOVER, False) == (found.method, deadline_hit)
+    assert [Outcome.NO_RECORDS, Outcome.HTTP_ERROR, Outcome.SETTINGS] == [a.outcome for a in run.attempts]

@@ -230,7 +230,10 @@ def test_default_patience_differs_only_where_the_rule_allows(scenario: Scenario)
         host = urlsplit(url).hostname or ""
         assert url.startswith("https://")
         assert registrable_domain(host) == "example.com" or host in scenario.approve or "other.net" in scenario.approve
-    assert concurrent.duration <= sequential.duration + 1e-9
+    if not abandoned:
+        # Without abandonment it is never slower. With it, it can be: abandoning a slow SRV for a lower answer
+        # may let a higher-priority redirectAddr restart discovery, which the sequential run never reached.
+        assert concurrent.duration <= sequential.duration + 1e-9
 
 
 def _answer(result: Settings | tuple[str, str, tuple[object, ...]]) -> object:
