@@ -9,9 +9,11 @@ Examples:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._address import EmailAddress, parse_email
 from ._api import Discoverer, discover
-from ._dns import DnspythonResolver
+from ._cache import Cache, CachedEndpoint, DiskCache, MemoryCache, default_cache_dir
 from ._errors import (
     AuthenticationError,
     AutodiscoverError,
@@ -28,7 +30,6 @@ from ._errors import (
     TransportError,
     TransportTimeoutError,
 )
-from ._http import RequestsTransport
 from ._ldap import Ldap3ScpSource
 from ._models import (
     DEFAULT_ORDER,
@@ -76,6 +77,11 @@ from ._seams import (
 from ._v2 import V2Endpoint, V2Error, V2Protocol, parse_v2_response
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from ._batch import BatchProgress, BatchResult, BatchResults, BatchStats, CredentialSource, discover_many
+    from ._dns import DnspythonResolver
+    from ._http import RequestsTransport
+
 __all__ = [
     "DEFAULT_ORDER",
     "MICROSOFT_ORDER",
@@ -86,13 +92,21 @@ __all__ = [
     "AuthenticationError",
     "AutodiscoverError",
     "BasicCredentials",
+    "BatchProgress",
+    "BatchResult",
+    "BatchResults",
+    "BatchStats",
     "BearerCredentials",
+    "Cache",
+    "CachedEndpoint",
     "Clock",
     "ConnectError",
+    "CredentialSource",
     "Credentials",
     "DeadlineExceededError",
     "Discoverer",
     "DiscoveryError",
+    "DiskCache",
     "DnspythonResolver",
     "EmailAddress",
     "ErrorDocument",
@@ -102,6 +116,7 @@ __all__ = [
     "InvalidResponseError",
     "Ldap3ScpSource",
     "MapiEndpoint",
+    "MemoryCache",
     "Method",
     "MobileSyncServer",
     "NetworkRequirements",
@@ -139,9 +154,38 @@ __all__ = [
     "WebEndpoint",
     "__version__",
     "build_request",
+    "default_cache_dir",
     "deny_all",
     "discover",
+    "discover_many",
     "parse_email",
     "parse_response",
     "parse_v2_response",
 ]
+
+
+_BATCH_NAMES = frozenset(
+    {"BatchProgress", "BatchResult", "BatchResults", "BatchStats", "CredentialSource", "discover_many"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The default adapters import dnspython and requests, and batch discovery a thread pool: load them
+    # on first use, so that `import autodiscover_client` stays light (benchmarks/bench_import.py).
+    if name in _BATCH_NAMES:
+        from . import _batch
+
+        return getattr(_batch, name)
+    if name == "DnspythonResolver":
+        from ._dns import DnspythonResolver
+
+        return DnspythonResolver
+    if name == "RequestsTransport":
+        from ._http import RequestsTransport
+
+        return RequestsTransport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

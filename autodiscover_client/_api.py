@@ -6,7 +6,8 @@ import math
 import threading
 from collections.abc import Iterable
 
-from ._address import parse_email
+from ._address import EmailAddress, parse_email
+from ._cache import Cache, Replay, address_key, cached_discovery, domain_key, endpoint_key, ttl_seconds
 from ._driver import ConcurrentDriver, Seams, drive_sequential
 from ._errors import (
     AuthenticationError,
@@ -14,7 +15,7 @@ from ._errors import (
     DiscoveryError,
     RedirectDeniedError,
 )
-from ._flow import Found, ordered_methods
+from ._flow import Found, discovery, ordered_methods
 from ._models import DEFAULT_ORDER, Method, Outcome, Settings, Source
 from ._policy import RedirectApprover, RedirectPolicy, deny_all
 from ._pox import Schema
@@ -58,6 +59,9 @@ class Discoverer:
             Off by default: it tells Microsoft the address (no credentials are ever sent to V2).
         scp_source: The Active Directory look-up ``Method.SCP`` uses (e.g. ``Ldap3ScpSource``).
         ad_site: This machine's AD site, which orders SCP URLs (own site first).
+        cache: Where to remember winning endpoints (:class:`MemoryCache`, :class:`DiskCache` or your own
+            :class:`Cache`). A cached endpoint is tried first; if it fails it is dropped and full
+            discovery runs once (PROTOCOL.md §6). ``None`` (the default) caches nothing.
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class Discoverer:
         v2_office365: bool = False,
         scp_source: ScpSource | None = None,
         ad_site: str | None = None,
+        cache: Cache | None = None,
         parallel: bool = True,
         patience: float | None = DEFAULT_PATIENCE,
     ) -> None:
@@ -106,6 +111,7 @@ class Discoverer:
         self._transport = transport
         self._owned_transport = transport is None
         self._lock = threading.Lock()  # the concurrent driver's workers may build the defaults at once
+        self.cache = cache
 
     def _get_resolver(self) -> Resolver:
         with self._lock:
@@ -156,20 +162,49 @@ class Discoverer:
             user_agent=self.user_agent, v2_protocol=self.v2_protocol, v2_office365=self.v2_office365,
             ad_site=self.ad_site,
         )  # fmt: skip
+        replay = self._cached(address)
         seams = Seams(
             resolver=self._get_resolver, transport=self._get_transport, clock=self._clock,
             request_timeout=self.request_timeout, scp_source=self._scp_source,
         )  # fmt: skip
         deadline = self._clock.monotonic() + self.timeout
         methods = ordered_methods(self.methods)
-        if self.parallel and len(methods) > 1:
+        if replay is not None:
+            # A cache hit is driven one step at a time: it is one endpoint, and the fallback is rare.
+            flow = cached_discovery(run, address, self.methods, replay)
+            found, deadline_hit = drive_sequential(seams, run, flow, address, deadline)
+        elif self.parallel and len(methods) > 1:
             driver = ConcurrentDriver(seams, run, methods, patience=self.patience, deadline=deadline)
             found, deadline_hit = driver.drive(address)
         else:
-            found, deadline_hit = drive_sequential(seams, run, address, methods, deadline)
+            flow = discovery(run, address, methods)
+            found, deadline_hit = drive_sequential(seams, run, flow, address, deadline)
+        self._remember(address, found, run, replay)
         if found is not None:
             return _settings(found, run)
         raise _failure(run, str(address), deadline_hit, self.timeout)
+
+    def _cached(self, address: EmailAddress) -> Replay | None:
+        """The cached endpoint to try first: the address's own, else its domain's (if its method is in use)."""
+        if self.cache is None:
+            return None
+        schema = self.schema.value
+        for key in (address_key(schema, str(address)), domain_key(schema, address.domain)):
+            endpoint = self.cache.get(key)
+            if endpoint is not None and endpoint.method in self.methods:
+                return Replay(endpoint=endpoint, key=key)
+        return None
+
+    def _remember(self, address: EmailAddress, found: Found | None, run: Run, replay: Replay | None) -> None:
+        if self.cache is None:
+            return
+        if replay is not None and replay.failed:
+            self.cache.drop(replay.key)
+        if found is None or (replay is not None and not replay.failed and found.url == replay.endpoint.url):
+            return  # a hit is not re-stored: full discovery still runs once per TTL
+        key = endpoint_key(self.schema.value, address, found, run.attempts)
+        if key is not None:
+            self.cache.put(key, found.method, found.url, ttl=ttl_seconds(found.document.protocols))
 
 
 def _settings(found: Found, run: Run) -> Settings:
@@ -233,6 +268,7 @@ def discover(
     v2_office365: bool = False,
     scp_source: ScpSource | None = None,
     ad_site: str | None = None,
+    cache: Cache | None = None,
     parallel: bool = True,
     patience: float | None = DEFAULT_PATIENCE,
 ) -> Settings:
@@ -249,8 +285,8 @@ def discover(
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
         methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
-            user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site, parallel, patience: As for
-            :class:`Discoverer`.
+            user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site, cache, parallel, patience: As
+            for :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.
@@ -266,6 +302,6 @@ def discover(
         methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=resolver,
         transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
         schema=schema, user_agent=user_agent, clock=clock, v2_protocol=v2_protocol, v2_office365=v2_office365,
-        scp_source=scp_source, ad_site=ad_site, parallel=parallel, patience=patience,
+        scp_source=scp_source, ad_site=ad_site, cache=cache, parallel=parallel, patience=patience,
     ) as discoverer:  # fmt: skip
         return discoverer.discover(email, password, username=username, credentials=credentials)

@@ -40,7 +40,8 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=(
             "The password comes from --password-stdin, $AUTODISCOVER_PASSWORD, or a prompt on a terminal; "
             "with --auth bearer the token comes from $AUTODISCOVER_TOKEN, --password-stdin or a prompt; "
-            "never from an argument. 'autodiscover demo' runs a self-contained demonstration. "
+            "never from an argument. 'autodiscover demo' runs a self-contained demonstration; "
+            "'autodiscover batch FILE' discovers many addresses (see 'autodiscover batch --help'). "
             "Exit codes: 0 found, 1 not found, 2 bad usage or address, 3 credentials rejected."
         ),
     )
@@ -240,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._demo import run_demo
 
         return run_demo(arguments[1:])
+    if arguments[:1] == ["batch"]:
+        from ._batch_cli import run_batch
+
+        return run_batch(arguments[1:])
     parser = _build_parser()
     args = parser.parse_args(arguments)
     try:

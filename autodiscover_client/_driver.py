@@ -40,7 +40,6 @@ from ._flow import (
     Reply,
     ScpLookup,
     SrvLookup,
-    discovery,
     method_flow,
 )
 from ._models import Attempt, Method, Outcome
@@ -87,10 +86,9 @@ def target_of(operation: Operation) -> str:
 
 
 def drive_sequential(
-    seams: Seams, run: Run, address: EmailAddress, methods: Sequence[Method], deadline: float
+    seams: Seams, run: Run, flow: Flow[Found | None], address: EmailAddress, deadline: float
 ) -> Outcomes:
-    """Perform the core's operations one at a time until it returns or the deadline passes."""
-    flow: Flow[Found | None] = discovery(run, address, methods)
+    """Perform ``flow``'s operations one at a time until it returns or the deadline passes."""
     current = address
     try:
         operation = next(flow)
@@ -274,20 +272,24 @@ class _Round:
                 candidate.start_at, rank = now + driver.stagger * rank, rank + 1
         self.start_due()
 
-    def start_due(self) -> float | None:
-        """Start the candidates whose time has come; return when the next one is due, if any is waiting."""
+    def start_due(self) -> tuple[bool, float | None]:
+        """Start the candidates whose time has come; say whether any did, and when the next one is due."""
         now = self.driver.now()
-        settled = True  # every higher-priority candidate has finished
+        settled = True  # every higher-priority candidate has failed
+        started = False
         due: float | None = None
         for candidate in self.candidates:
             if candidate.state is _State.WAITING:
                 if settled or candidate.start_at <= now:
                     candidate.state = _State.RUNNING
                     self.step(candidate, None)
+                    started = True
                 else:
                     due = candidate.start_at if due is None else min(due, candidate.start_at)
-            settled = settled and candidate.state in (_State.DONE, _State.ABANDONED)
-        return due
+            # Only a failure lets the next one start early: after an answer, nothing more is needed.
+            failed = candidate.state is _State.DONE and candidate.result is None
+            settled = settled and (failed or candidate.state is _State.ABANDONED)
+        return started, due
 
     def _new(self, index: int, method: Method, run: Run) -> _Candidate:
         return _Candidate(index=index, method=method, run=run, flow=method_flow(run, self.address, method))
@@ -467,8 +469,12 @@ class ConcurrentDriver:
     def _drive(self, address: EmailAddress) -> Outcomes:
         round_ = _Round(self, address)
         while True:
-            due = round_.start_due()
             outcome = round_.settle()
+            due: float | None = None
+            if isinstance(outcome, _Pending):
+                started, due = round_.start_due()
+                if started:
+                    continue  # it may have finished at once (a loop, say): settle again before waiting
             if isinstance(outcome, Found):
                 return outcome, False
             if isinstance(outcome, EmailAddress):

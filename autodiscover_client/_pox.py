@@ -172,12 +172,17 @@ def parse_response(body: bytes) -> Document:
     if head.startswith((b"<!doctype html", b"<html")):
         # Web sites on root domains and captive portals answer HTML (PROTOCOL.md §1.9): say so plainly.
         raise InvalidResponseError("an HTML page, not an Autodiscover response")
+    if body[:1] in _LEADING_SPACE:
+        # PHP servers (Z-Push, mailcow set-ups) often emit a new line before "<?xml": expat refuses a
+        # declaration that is not at the very start, yet the document is otherwise fine.
+        body = body.lstrip(b" \t\r\n")
     try:
         root = defusedxml.ElementTree.fromstring(body, forbid_dtd=True)
     except defusedxml.DefusedXmlException as exc:
         raise InvalidResponseError(f"forbidden XML construct: {type(exc).__name__}") from exc
     except (defusedxml.ElementTree.ParseError, ValueError, LookupError) as exc:
         raise InvalidResponseError(f"not well-formed XML: {exc}") from exc
+    _check_depth(root)
     if split(root.tag) != (BASE_NS, "Autodiscover"):
         raise InvalidResponseError(f"not an Autodiscover response (root element {root.tag!r})")
     response = child(root, "Response")
@@ -193,6 +198,22 @@ def parse_response(body: bytes) -> Document:
     if response_ns == MOBILESYNC_NS:
         return _parse_mobilesync(response)
     raise InvalidResponseError(f"unknown Autodiscover response schema {response_ns!r}")
+
+
+_LEADING_SPACE = (b" ", b"\t", b"\r", b"\n")
+# The deepest real response nests about seven levels (Autodiscover/Response/Account/Protocol/Internal/
+# Protocol/ASUrl). A hostile body of 45,000 nested elements fits under the 1 MiB cap and would cost
+# quadratic time when unknown blocks are flattened to paths, so depth is bounded first.
+MAX_DEPTH = 32
+
+
+def _check_depth(root: Element) -> None:
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidResponseError(f"the XML nests deeper than {MAX_DEPTH} levels: not an Autodiscover response")
+        stack.extend((item, depth + 1) for item in element)
 
 
 def _parse_error(error: Element, schema: Schema | None) -> ErrorDocument:

@@ -6,12 +6,14 @@ happens only in ``_pox`` (through defusedxml); this module only walks what was p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
 
 _HTTPS_MS = "https://schemas.microsoft.com/"
 
 
+@functools.lru_cache(maxsize=1024)  # tags repeat within and across responses (benchmarks/bench_parse.py)
 def split(tag: str) -> tuple[str, str]:
     """Return (canonical namespace, local name) of a tag in ElementTree's ``{uri}local`` form.
 
@@ -33,14 +35,19 @@ def local(element: Element) -> str:
 
 def children(element: Element, name: str | None = None) -> Iterator[Element]:
     """The child elements (not comments or processing instructions), optionally only those named ``name``."""
-    for child in element:
-        if isinstance(child.tag, str) and (name is None or local(child) == name):
-            yield child
+    for item in element:
+        tag = item.tag
+        if isinstance(tag, str) and (name is None or split(tag)[1] == name):
+            yield item
 
 
 def child(element: Element, name: str) -> Element | None:
     """The first child named ``name``, in any namespace; element order is never relied upon."""
-    return next(children(element, name), None)
+    for item in element:  # not next(children(...)): a generator per lookup costs a third of the parse
+        tag = item.tag
+        if isinstance(tag, str) and split(tag)[1] == name:
+            return item
+    return None
 
 
 def text(element: Element | None) -> str | None:
@@ -67,16 +74,20 @@ def kept_children(element: Element, parsed: frozenset[str] = frozenset()) -> tup
     kept", DESIGN §3). The walk is iterative: nesting depth cannot exhaust the stack.
     """
     kept: list[tuple[str, str]] = []
-    for item in children(element):
-        name = local(item)
+    for item in element:  # inlined children()/local()/text(): the parser's hot path (bench_parse.py)
+        tag: object = item.tag  # comments and processing instructions have a function as their tag
+        if not isinstance(tag, str):
+            continue
+        name = split(tag)[1]
         if not len(item):
-            kept.append((name, text(item) or ""))
+            kept.append((name, (item.text or "").strip()))
         elif name not in parsed:
-            kept.extend(_leaves(item, name))
+            kept.extend(leaves(item, name))
     return tuple(kept)
 
 
-def _leaves(block: Element, path: str) -> list[tuple[str, str]]:
+def leaves(block: Element, path: str) -> list[tuple[str, str]]:
+    """The leaves under ``block`` as ``("path/Leaf", stripped text)``, iteratively (no recursion limit)."""
     found: list[tuple[str, str]] = []
     stack = [(path, iter(list(children(block))))]
     while stack:

@@ -135,7 +135,10 @@ def main() -> int:
     parser.add_argument("--request-timeout", type=float, default=2.0, help="per-attempt timeout, seconds")
     parser.add_argument("--patience", type=float, default=0.5, help="the default patience, seconds")
     parser.add_argument("--server-latency", type=float, default=0.02, help="server processing time, seconds")
+    parser.add_argument("--quick", action="store_true", help="3 repetitions and a 1 s timeout (run_all.sh --quick)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.request_timeout = 3, 1.0
 
     import trustme
 

@@ -1,0 +1,314 @@
+"""``discover_many()``: batch discovery for migrations, with bounded concurrency and shared knowledge.
+
+Each address runs the same discovery as :func:`discover`, in a bounded pool of worker threads. What
+the addresses of a domain can safely share is shared (see ``_share``): DNS answers, dead hosts, and
+the winning endpoint through a cache, so DNS queries and failed probes grow with the number of domains,
+not of addresses. One bad address never stops the batch: each yields a :class:`BatchResult`.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ._api import DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Discoverer
+from ._cache import Cache, MemoryCache
+from ._errors import AuthenticationError, DiscoveryError, InvalidEmailError
+from ._models import DEFAULT_ORDER, Method, Settings
+from ._policy import RedirectApprover
+from ._pox import Schema
+from ._seams import BasicCredentials, Clock, Credentials, Resolver, Transport
+from ._share import RESOURCE_MARKER, SharedResolver, SharedTransport, is_resource_error
+
+DEFAULT_WORKERS = 8
+CredentialSource = Callable[[str], "str | Credentials | None"]
+"""Called with each input address; returns its password, its credentials, or ``None`` for none."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BatchResult:
+    """What discovery came to for one input address. Exactly one of ``settings`` and ``error`` is set.
+
+    Attributes:
+        index: The address's position in the input (0-based).
+        address: The address as given.
+        settings: The settings, if found.
+        error: Why not: :class:`InvalidEmailError` for an unusable address, else a :class:`DiscoveryError`.
+    """
+
+    index: int
+    address: str
+    settings: Settings | None = None
+    error: DiscoveryError | InvalidEmailError | None = None
+
+    @property
+    def status(self) -> str:
+        """``found``, ``not_found``, ``credentials_rejected``, ``invalid_address`` or ``resource_error``.
+
+        ``resource_error`` means a local limit (such as "too many open files") got in the way, so "not
+        found" would be a lie: run that address again with more resources or less concurrency.
+        """
+        if self.settings is not None:
+            return "found"
+        if isinstance(self.error, InvalidEmailError):
+            return "invalid_address"
+        if self.error is not None and (
+            RESOURCE_MARKER in self.error.message
+            or any(RESOURCE_MARKER in (a.error or "") for a in self.error.attempts)
+        ):
+            return "resource_error"
+        if isinstance(self.error, AuthenticationError):
+            return "credentials_rejected"
+        return "not_found"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: ``address``, ``status``, then the settings' fields or the error's."""
+        data: dict[str, Any] = {"address": self.address, "status": self.status}
+        if self.settings is not None:
+            data.update(self.settings.to_dict())
+        elif isinstance(self.error, DiscoveryError):
+            data.update(self.error.to_dict())
+        elif self.error is not None:
+            data.update({"error": str(self.error), "kind": type(self.error).__name__, "attempts": []})
+        return data
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BatchProgress:
+    """How far a batch has come, given to the ``progress`` callback after each result.
+
+    Attributes:
+        done: Results so far.
+        total: The number of addresses, if the input has a length; else ``None``.
+        found: Results with settings.
+        failed: Results without (including invalid addresses).
+    """
+
+    done: int
+    total: int | None
+    found: int
+    failed: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BatchStats:
+    """What a batch cost, so far.
+
+    Attributes:
+        dns_queries: Lookups that reached the resolver (the rest were shared).
+        requests: HTTP requests that reached the transport.
+        failed_requests: Of those, the ones that failed or were answered 404/405.
+        shared_answers: Requests answered from what an earlier address learnt, with no I/O.
+    """
+
+    dns_queries: int
+    requests: int
+    failed_requests: int
+    shared_answers: int
+
+
+class BatchResults(Iterator[BatchResult]):
+    """The results of :func:`discover_many`, as they come; also a context manager.
+
+    Leaving the ``with`` block (or calling :meth:`close`) before the end cancels the addresses not
+    started yet and waits for the running ones, each bounded by its own deadline.
+    """
+
+    def __init__(self, results: Iterator[BatchResult], resolver: SharedResolver, transport: SharedTransport) -> None:
+        self._results = results
+        self._resolver = resolver
+        self._transport = transport
+
+    def __iter__(self) -> BatchResults:
+        return self
+
+    def __next__(self) -> BatchResult:
+        return next(self._results)
+
+    def __enter__(self) -> BatchResults:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the batch and release its threads and connections."""
+        close = getattr(self._results, "close", None)
+        if callable(close):
+            close()
+
+    @property
+    def stats(self) -> BatchStats:
+        """What the batch has cost so far."""
+        return BatchStats(
+            dns_queries=self._resolver.queries,
+            requests=self._transport.requests,
+            failed_requests=self._transport.failed,
+            shared_answers=self._transport.shared,
+        )
+
+
+def discover_many(
+    addresses: Iterable[str],
+    password: str | None = None,
+    *,
+    username: str | None = None,
+    credentials: CredentialSource | None = None,
+    workers: int = DEFAULT_WORKERS,
+    ordered: bool = True,
+    progress: Callable[[BatchProgress], None] | None = None,
+    cache: Cache | None = None,
+    methods: Iterable[Method] = DEFAULT_ORDER,
+    timeout: float = DEFAULT_TIMEOUT,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    resolver: Resolver | None = None,
+    transport: Transport | None = None,
+    approve_redirect: RedirectApprover | None = None,
+    allowed_hosts: Iterable[str] = (),
+    schema: Schema = Schema.OUTLOOK,
+    user_agent: str = DEFAULT_USER_AGENT,
+    clock: Clock | None = None,
+) -> BatchResults:
+    """Discover the settings of many addresses, for migrations; results stream as they are ready.
+
+    Args:
+        addresses: The addresses; read lazily, so a large file can be streamed.
+        password: One password for every address (with ``username``, e.g. a service account).
+        username: The user name to authenticate as (default: each address).
+        credentials: Per-address credentials instead: called with each address, returns a password,
+            :class:`BasicCredentials`, or ``None`` to send none. An exception it raises fails only that
+            address (the message is not kept: it could hold a secret).
+        workers: How many addresses are worked on at once (threads).
+        ordered: ``True`` yields results in input order; ``False`` as they complete.
+        progress: Called in the iterating thread after each result, with a :class:`BatchProgress`.
+        cache: Where winning endpoints are remembered; by default a :class:`MemoryCache` for this batch,
+            so that later addresses of a domain go straight to its endpoint.
+        methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
+            user_agent, clock: As for :class:`Discoverer`; ``timeout`` is per address.
+
+    Returns:
+        An iterator of :class:`BatchResult` (one per address) with running :class:`BatchStats`.
+
+    Raises:
+        ValueError: Bad arguments (raised at once, before any address is read).
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    if password is not None and credentials is not None:
+        raise ValueError("pass either password or credentials, not both")
+    total = len(addresses) if isinstance(addresses, collections.abc.Sized) else None
+    # As in discover(): host names go through the caller's resolver if one is given, else the system's.
+    given_resolver = resolver is not None
+    if resolver is None:
+        from ._dns import DnspythonResolver
+
+        resolver = DnspythonResolver()
+    shared_resolver = SharedResolver(resolver, query_timeout=request_timeout)
+    owned = transport is None
+    if transport is None:
+        from ._http import RequestsTransport
+
+        transport = RequestsTransport(resolver=shared_resolver if given_resolver else None)
+    shared_transport = SharedTransport(transport, request_timeout=request_timeout)
+    discoverer = Discoverer(
+        methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=shared_resolver,
+        transport=shared_transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
+        schema=schema, user_agent=user_agent, clock=clock,
+        cache=cache if cache is not None else MemoryCache(clock=clock),
+    )  # fmt: skip
+
+    def one(index: int, address: str) -> BatchResult:
+        try:
+            if credentials is not None:
+                try:
+                    given = credentials(address)
+                except Exception as exc:
+                    # The source's message could quote a secret (a vault error, say): keep only its type.
+                    return BatchResult(
+                        index=index, address=address,
+                        error=DiscoveryError(f"the credential source raised {type(exc).__name__} for {address}",
+                                             email=address),
+                    )  # fmt: skip
+                creds = BasicCredentials(username or address, given) if isinstance(given, str) else given
+                settings = discoverer.discover(address, credentials=creds)
+            else:
+                settings = discoverer.discover(address, password, username=username)
+        except (InvalidEmailError, DiscoveryError) as exc:
+            return BatchResult(index=index, address=address, error=exc)
+        except Exception as exc:  # a seam or a bug: this address fails, the batch goes on
+            kind = "local resource failure" if is_resource_error(exc) else "unexpected error"
+            prefix = f"{RESOURCE_MARKER}: " if is_resource_error(exc) else ""
+            return BatchResult(
+                index=index, address=address,
+                error=DiscoveryError(f"{prefix}{kind} for {address}: {type(exc).__name__}: {exc}", email=address),
+            )  # fmt: skip
+        return BatchResult(index=index, address=address, settings=settings)
+
+    results = _run(enumerate(addresses), one, workers=workers, ordered=ordered, total=total, progress=progress)
+
+    def stream() -> Iterator[BatchResult]:
+        try:
+            yield from results
+        finally:
+            results.close()
+            if owned:
+                shared_transport.close()
+
+    return BatchResults(stream(), shared_resolver, shared_transport)
+
+
+def _run(
+    items: Iterator[tuple[int, str]],
+    work: Callable[[int, str], BatchResult],
+    *,
+    workers: int,
+    ordered: bool,
+    total: int | None,
+    progress: Callable[[BatchProgress], None] | None,
+) -> collections.abc.Generator[BatchResult, None, None]:
+    """Keep at most ``2 * workers`` addresses in flight, so memory stays flat however long the input."""
+    window = 2 * workers
+    counts = {"done": 0, "found": 0}
+    lock = threading.Lock()
+
+    def report(result: BatchResult) -> BatchResult:
+        with lock:
+            counts["done"] += 1
+            counts["found"] += result.settings is not None
+            done, found = counts["done"], counts["found"]
+        if progress is not None:
+            progress(BatchProgress(done=done, total=total, found=found, failed=done - found))
+        return result
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autodiscover-batch")
+    pending: collections.deque[concurrent.futures.Future[BatchResult]] = collections.deque()
+    running: set[concurrent.futures.Future[BatchResult]] = set()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) + len(running) < window:
+                item = next(items, None)
+                if item is None:
+                    exhausted = True
+                    break
+                future = pool.submit(work, *item)
+                (pending.append if ordered else running.add)(future)
+            if ordered:
+                if not pending:
+                    return
+                yield report(pending.popleft().result())
+            else:
+                if not running:
+                    return
+                done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    running.discard(future)
+                    yield report(future.result())
+    finally:
+        for future in (*pending, *running):
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)

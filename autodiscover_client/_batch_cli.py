@@ -1,0 +1,340 @@
+"""``autodiscover batch FILE``: discovery for a list of mailboxes, with resumable JSON Lines or CSV output.
+
+Exit codes: 0 every address found, 1 at least one not found (see each line's ``status``), 2 bad usage
+or unreadable input. Output is appended one whole line per ``write()``, so a killed run loses nothing it
+wrote, and ``--resume`` drops a trailing partial line before skipping the addresses already done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import getpass
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from ._batch import BatchProgress, BatchResult
+from ._cli import EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, PASSWORD_VARIABLE, _Parser, _positive, parse_resolve
+from ._models import DEFAULT_ORDER, MICROSOFT_ORDER, Method
+from ._pox import Schema
+
+CSV_FIELDS = (
+    "address", "status", "email", "method", "url", "ews_url", "activesync_url",
+    "imap_server", "imap_port", "smtp_server", "smtp_port", "error",
+)  # fmt: skip
+_EMAIL_COLUMNS = ("email", "address", "mail", "e-mail", "smtp")
+_PASSWORD_COLUMN = "password"  # noqa: S105 - a column name, not a secret
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="autodiscover batch",
+        description="Discover the settings of many mailboxes (one address per line, or a CSV file).",
+        epilog=(
+            "Input: one address per line ('#' starts a comment), or CSV with an 'email' column (else the first "
+            "column is used). Passwords: one password for every address, from --password-stdin, "
+            f"${PASSWORD_VARIABLE} or a prompt on a terminal (with --username for a service account). A CSV "
+            "'password' column is refused unless --allow-password-column is given: plain-text password files "
+            "are a risk. Output: one line per address (JSON Lines or CSV), appended as each result is ready; "
+            "--resume skips the addresses already in --output. "
+            "Exit codes: 0 every address of this run found, 1 at least one not found (see each line's status), "
+            "2 bad usage or unreadable input, 130 interrupted."
+        ),
+    )
+    parser.add_argument("file", help="the input file, or '-' for standard input")
+    parser.add_argument("--output", "-o", metavar="PATH", help="append results here (default: standard output)")
+    parser.add_argument("--format", choices=("jsonl", "csv"), help="output format (default: from --output's suffix)")
+    parser.add_argument("--resume", action="store_true", help="skip addresses already in --output")
+    parser.add_argument("--workers", type=int, default=8, help="addresses worked on at once (default 8)")
+    parser.add_argument("--as-completed", action="store_true", help="write results as they complete, not in order")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (shown only on a terminal)")
+    parser.add_argument("--cache", action="store_true", help="remember endpoints on disk between runs")
+    auth = parser.add_mutually_exclusive_group()
+    auth.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    auth.add_argument("--anonymous", action="store_true", help="send no credentials")
+    parser.add_argument("--username", help="the user name to authenticate as (default: each address)")
+    parser.add_argument(
+        "--allow-password-column", action="store_true", help="use a CSV 'password' column (plain text: a risk)"
+    )
+    parser.add_argument("--methods", help="comma-separated methods in order (default: all)")
+    parser.add_argument("--order", choices=("mission", "microsoft"), default="mission", help="the method order preset")
+    parser.add_argument("--timeout", type=_positive, default=30.0, help="deadline per address, seconds")
+    parser.add_argument("--request-timeout", type=_positive, default=10.0, help="per DNS query / HTTP exchange")
+    parser.add_argument("--nameserver", action="append", default=[], metavar="ADDR[:PORT]", help="DNS server")
+    parser.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="HOST:PORT:ADDR[:PORT2]",
+        help="connect to ADDR for HOST:PORT, verifying TLS for HOST",
+    )
+    parser.add_argument("--ca-bundle", metavar="PATH", help="PEM file of CA certificates to trust")
+    parser.add_argument("--allow-redirect", action="append", default=[], metavar="HOST", help="allow redirects to HOST")
+    parser.add_argument("--schema", choices=[s.value for s in Schema], default="outlook", help="response schema")
+    return parser
+
+
+def _methods(args: argparse.Namespace) -> tuple[Method, ...]:
+    """``--methods``/``--order``, kept here so the single command's options can grow independently."""
+    if not args.methods:
+        return MICROSOFT_ORDER if args.order == "microsoft" else DEFAULT_ORDER
+    try:
+        return tuple(Method(name.strip().lower()) for name in args.methods.split(",") if name.strip())
+    except ValueError:
+        raise ValueError(f"--methods {args.methods!r}: choose from " + ", ".join(m.value for m in Method)) from None
+
+
+def read_addresses(text: str, *, csv_hint: bool) -> tuple[list[str], list[str | None] | None]:
+    """Parse the input: addresses, and the password column's cells if there is one.
+
+    Raises:
+        ValueError: A CSV file with no usable column.
+    """
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
+    if not (csv_hint or "," in first):
+        return [s for s in (line.strip() for line in lines) if s and not s.startswith("#")], None
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
+    if not rows:
+        return [], None
+    header = [cell.strip().lower() for cell in rows[0]]
+    has_header = "@" not in rows[0][0]
+    column = next((header.index(name) for name in _EMAIL_COLUMNS if name in header), 0) if has_header else 0
+    secret = header.index(_PASSWORD_COLUMN) if has_header and _PASSWORD_COLUMN in header else None
+    body = rows[1:] if has_header else rows
+    addresses = [row[column].strip() if column < len(row) else "" for row in body]
+    passwords = None if secret is None else [(row[secret] if secret < len(row) else "") or None for row in body]
+    return addresses, passwords
+
+
+def completed_addresses(path: str, fmt: str) -> collections.Counter[str]:
+    """The addresses already in the output file, after cutting off a trailing partial line (from a kill)."""
+    done: collections.Counter[str] = collections.Counter()
+    try:
+        with open(path, "rb+") as handle:
+            data = handle.read()
+            end = data.rfind(b"\n") + 1
+            if end != len(data):
+                handle.truncate(end)  # an interrupted write left half a line: drop it, redo that address
+            data = data[:end]
+    except FileNotFoundError:
+        return done
+    text = data.decode("utf-8", errors="replace")
+    if fmt == "csv":
+        for row in csv.DictReader(io.StringIO(text)):
+            if row.get("address"):
+                done[row["address"]] += 1
+        return done
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("address"), str):
+            done[record["address"]] += 1
+    return done
+
+
+def csv_row(result: BatchResult) -> dict[str, str]:
+    """One CSV row: the essentials, each on one line (so every record is exactly one line)."""
+    settings, error = result.settings, result.error
+    row: dict[str, object] = {"address": result.address, "status": result.status}
+    if settings is not None:
+        imap, smtp = settings.imap, settings.smtp
+        row.update(
+            email=settings.email, method=settings.source.method.value, url=settings.source.url,
+            ews_url=settings.ews_url, activesync_url=settings.activesync_url,
+            imap_server=imap.server if imap else None, imap_port=imap.port if imap else None,
+            smtp_server=smtp.server if smtp else None, smtp_port=smtp.port if smtp else None,
+        )  # fmt: skip
+    elif error is not None:
+        row["error"] = getattr(error, "message", None) or str(error)
+    return {key: " ".join(str(value).split()) if value is not None else "" for key, value in row.items()}
+
+
+class _Output:
+    """Appends whole lines with one ``write()`` each: a kill never leaves half a line behind it."""
+
+    def __init__(self, path: str | None, fmt: str) -> None:
+        self._fmt = fmt
+        self._fd: int | None = None
+        if path is not None:
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if fmt == "csv" and os.fstat(self._fd).st_size == 0:
+                self._write(self._csv_line(dict(zip(CSV_FIELDS, CSV_FIELDS, strict=True))))
+        elif fmt == "csv":
+            self._write(self._csv_line(dict(zip(CSV_FIELDS, CSV_FIELDS, strict=True))))
+
+    @staticmethod
+    def _csv_line(row: dict[str, str]) -> str:
+        buffer = io.StringIO()
+        csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n").writerow(row)
+        return buffer.getvalue()
+
+    def write(self, result: BatchResult) -> None:
+        if self._fmt == "csv":
+            self._write(self._csv_line(csv_row(result)))
+        else:
+            self._write(json.dumps(result.to_dict(), separators=(",", ":"), ensure_ascii=False) + "\n")
+
+    def _write(self, line: str) -> None:
+        if self._fd is None:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            return
+        data = line.encode("utf-8")
+        while data:  # a regular file takes it in one go; the loop covers a short write (disk full)
+            written = os.write(self._fd, data)
+            data = data[written:]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+class _ProgressBar:
+    """A one-line bar on a terminal's stderr, redrawn at most ten times a second."""
+
+    def __init__(self, out: TextIO, skipped: int) -> None:
+        self._out = out
+        self._skipped = skipped
+        self._start = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, state: BatchProgress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and state.done != state.total:
+            return
+        self._last = now
+        total = state.total or 0
+        fraction = state.done / total if total else 0.0
+        filled = int(fraction * 30)
+        rate = state.done / max(now - self._start, 1e-6)
+        eta = (total - state.done) / rate if rate > 0 and total else 0.0
+        self._out.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {state.done}/{total} {fraction:6.1%}  "
+            f"found {state.found}  not found {state.failed}  {rate:.1f}/s  ETA {eta:.0f}s"
+            + (f"  ({self._skipped} done before)" if self._skipped else "")
+            + " "
+        )
+        self._out.flush()
+
+    def finish(self) -> None:
+        self._out.write("\n")
+        self._out.flush()
+
+
+def _shared_password(args: argparse.Namespace) -> str | None:
+    if args.anonymous:
+        return None
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    from_env = os.environ.get(PASSWORD_VARIABLE)
+    if from_env is not None:
+        return from_env
+    if sys.stdin.isatty() and args.file != "-":
+        return getpass.getpass(f"Password for {args.username or 'every address'}: ")
+    return None
+
+
+def run_batch(argv: Sequence[str]) -> int:
+    """Run ``autodiscover batch``; return the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(list(argv))
+    fmt = args.format or ("csv" if (args.output or "").lower().endswith(".csv") else "jsonl")
+    if args.resume and not args.output:
+        parser.error("--resume needs --output: the results already written are read from there")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.file == "-" and args.password_stdin:
+        parser.error("standard input cannot hold both the addresses and the password")
+    try:
+        methods = _methods(args)
+        overrides = dict(parse_resolve(item) for item in args.resolve)
+        from ._dns import parse_nameserver
+
+        nameservers = [parse_nameserver(item) for item in args.nameserver]
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8-sig").read()  # noqa: SIM115
+        addresses, passwords = read_addresses(text, csv_hint=args.file.lower().endswith(".csv"))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        sys.stderr.write(f"autodiscover batch: cannot read {args.file}: {exc}\n")
+        return EXIT_USAGE
+    if passwords is not None and not args.allow_password_column:
+        sys.stderr.write(
+            f"autodiscover batch: {args.file} has a 'password' column; refusing to read passwords from a plain-text "
+            "file. Remove the column and use --password-stdin or $AUTODISCOVER_PASSWORD, or pass "
+            "--allow-password-column if you accept the risk.\n"
+        )
+        return EXIT_USAGE
+    done = completed_addresses(args.output, fmt) if args.resume else collections.Counter()
+    todo: list[tuple[str, str | None]] = []
+    for position, address in enumerate(addresses):
+        if done[address] > 0:
+            done[address] -= 1
+            continue
+        todo.append((address, passwords[position] if passwords is not None else None))
+    skipped = len(addresses) - len(todo)
+    shared = _shared_password(args)
+    return _execute(args, todo, skipped, shared, fmt, methods, overrides, nameservers)
+
+
+def _execute(
+    args: argparse.Namespace,
+    todo: list[tuple[str, str | None]],
+    skipped: int,
+    shared: str | None,
+    fmt: str,
+    methods: Any,
+    overrides: dict[tuple[str, int], tuple[str, int]],
+    nameservers: list[tuple[str, int]],
+) -> int:
+    from ._batch import discover_many
+    from ._cache import DiskCache
+    from ._dns import DnspythonResolver
+    from ._http import RequestsTransport
+
+    per_address = {address: secret for address, secret in todo if secret is not None}
+
+    def credentials(address: str) -> str | None:
+        return per_address.get(address, shared)
+
+    resolver = DnspythonResolver(nameservers=nameservers or None, timeout=args.request_timeout)
+    transport = RequestsTransport(
+        ca_bundle=args.ca_bundle, connect_to=overrides, resolver=resolver if nameservers else None
+    )
+    bar = _ProgressBar(sys.stderr, skipped) if sys.stderr.isatty() and not args.no_progress and todo else None
+    progress: Callable[[BatchProgress], None] | None = bar
+    output = _Output(args.output, fmt)
+    all_found = True
+    try:
+        with (
+            transport,
+            discover_many(
+                [address for address, _ in todo], username=args.username, credentials=credentials, workers=args.workers,
+                ordered=not args.as_completed, progress=progress, cache=DiskCache() if args.cache else None,
+                methods=methods, timeout=args.timeout, request_timeout=args.request_timeout, resolver=resolver,
+                transport=transport, allowed_hosts=args.allow_redirect, schema=Schema(args.schema),
+            ) as results,
+        ):  # fmt: skip
+            for result in results:
+                output.write(result)
+                all_found = all_found and result.settings is not None
+    except KeyboardInterrupt:
+        sys.stderr.write("\nautodiscover batch: interrupted; run again with --resume to continue\n")
+        return 130
+    finally:
+        output.close()
+        if bar is not None:
+            bar.finish()
+    if skipped:
+        sys.stderr.write(f"autodiscover batch: {skipped} address(es) already done, skipped (--resume)\n")
+    return EXIT_FOUND if all_found else EXIT_NOT_FOUND
