@@ -57,12 +57,13 @@ HOSTS = ("example.com", "autodiscover.example.com", "mail.example.com", "mx.exam
 URLS = tuple(f"https://{host}{PATH}" for host in HOSTS)
 PROBE = f"http://autodiscover.example.com{PATH}"
 ADDRESSES = (EMAIL, "alias@example.com", "user@other.net")
-LATENCIES = (0.0, 0.05, 0.2, 0.4, 0.7, 1.0, 2.5, 6.0)  # 6.0 > REQUEST_TIMEOUT: a timeout
+LATENCIES = (0.0, 0.0, 0.05, 0.2, 0.4, 0.7, 1.0, 2.5, 6.0, 6.0)  # 6.0 > REQUEST_TIMEOUT: a timeout
 
 _PLAIN = ("settings", "refused", "html", "error", "challenge", "rejected")
 _REDIRECTS = ("redirect", "redirect_url", "redirect_addr")
-# Redirects weigh double: they are what makes candidates interact through the shared bookkeeping.
-behaviours = st.sampled_from((*_PLAIN, *_REDIRECTS, *_REDIRECTS, "redirect_addr"))
+# Redirects weigh double (they make candidates interact through the shared bookkeeping), answers triple
+# (an answer below a slow candidate is what patience is about).
+behaviours = st.sampled_from((*_PLAIN, *_REDIRECTS, *_REDIRECTS, "redirect_addr", "settings", "settings", "challenge"))
 
 
 @dataclasses.dataclass(frozen=True)
