@@ -39,6 +39,7 @@ from ._pox import (
 from ._run import MAX_HOPS as MAX_HOPS
 from ._run import Run as Run
 from ._seams import HttpRequest, HttpResponse, ScpRecord, SrvRecord
+from ._urls import url_refusal
 from ._v2 import V2Endpoint
 
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
@@ -249,6 +250,12 @@ def _probe_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
 def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flow[MethodResult]:
     """POST to ``url``, answering one 401 challenge and following URL redirects."""
     while True:
+        refusal = url_refusal(url)
+        if refusal is not None:
+            # An SRV target is DNS data: "evil.test\\@mail.example.com" would pass the domain check on
+            # urlsplit's reading and connect to evil.test on urllib3's (see _urls).
+            run.record(method, url, Outcome.INVALID_RESPONSE, address, error=f"not contacted: {refusal}")
+            return None
         key = (str(address).casefold(), normalise_url(url))
         if run.seen(key):
             run.record(method, url, Outcome.REDIRECT_LOOP, address, error="already tried in this run")

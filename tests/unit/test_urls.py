@@ -52,3 +52,31 @@ def test_urls_parsers_could_read_differently_are_refused(url: str, why: str) -> 
     refusal = url_refusal(url)
     assert refusal is not None
     assert why in refusal
+
+
+def test_a_backslash_location_from_the_http_probe_gets_no_credentials() -> None:
+    """The probe's ``Location: https://evil.test\\@autodiscover.example.com/…`` is refused, and no credentials leave."""
+    from autodiscover_client import DiscoveryError, Method, discover
+    from autodiscover_client.testing import Scenario
+
+    world = Scenario("example.com").http_redirect(
+        "https://evil.test\\@autodiscover.example.com/autodiscover/autodiscover.xml"
+    )
+    with pytest.raises(DiscoveryError) as caught:
+        discover("jane@example.com", "pw", methods=[Method.HTTP_REDIRECT], **world.discover_kwargs())
+    assert () == world.transport.credentials_sent_to()
+    assert [] == [r.url for r in world.transport.requests if "evil" in r.url and r.method == "POST"]
+    assert "redirect_denied" == caught.value.attempts[-1].outcome.value
+
+
+def test_an_srv_target_with_a_backslash_is_not_contacted() -> None:
+    """An SRV target whose text form holds ``\\@`` is never POSTed to, although its suffix is the mail domain."""
+    from autodiscover_client import DiscoveryError, Method, discover
+    from autodiscover_client.testing import Scenario
+
+    world = Scenario("example.com")
+    world.resolver.add_srv("_autodiscover._tcp.example.com", "evil.test\\@mail.example.com", 443)
+    with pytest.raises(DiscoveryError) as caught:
+        discover("jane@example.com", "pw", methods=[Method.SRV], **world.discover_kwargs())
+    assert () == world.transport.requests
+    assert "not contacted" in (caught.value.attempts[-1].error or "")
