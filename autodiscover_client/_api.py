@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-import dataclasses
+import math
+import threading
 from collections.abc import Iterable
 
 from ._address import EmailAddress, parse_email
 from ._cache import Cache, Replay, address_key, cached_discovery, domain_key, endpoint_key, ttl_seconds
+from ._driver import ConcurrentDriver, Seams, drive_sequential
 from ._errors import (
     AuthenticationError,
     DeadlineExceededError,
     DiscoveryError,
     RedirectDeniedError,
-    ResolverError,
-    TransportError,
 )
-from ._flow import Flow, Found, HttpCall, Operation, Reply, Run, ScpLookup, SrvLookup, discovery
+from ._flow import Found, discovery, ordered_methods
 from ._models import DEFAULT_ORDER, Method, Outcome, Settings, Source
 from ._policy import RedirectApprover, RedirectPolicy, deny_all
 from ._pox import Schema
+from ._run import Run
 from ._seams import BasicCredentials, Clock, Credentials, Resolver, ScpSource, SystemClock, Transport
 from ._v2 import V2Protocol
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_USER_AGENT = "autodiscover-client"
+DEFAULT_PATIENCE = 0.5
 
 
 class Discoverer:
@@ -45,7 +47,15 @@ class Discoverer:
             Pass ``False`` to have them asked about like any other host.
         schema: The response schema to ask for (``Schema.OUTLOOK`` or ``Schema.MOBILESYNC``).
         user_agent: The ``User-Agent`` header.
-        clock: A monotonic clock (tests pass a fake one).
+        clock: A monotonic clock (tests pass a fake one). A ``FakeClock`` also makes a concurrent run
+            deterministic: operations are simulated one after another in fake time, not on threads.
+        parallel: Work on all candidates at once (DNS lookups, connections, requests) in a bounded
+            thread pool; ``False`` tries them one at a time.
+        patience: With ``parallel``: once a lower-priority candidate has settings, how many more seconds
+            each higher-priority candidate still in flight gets before it is abandoned. ``None`` waits
+            for every one until its own timeout (exactly the sequential answer); ``0`` takes the first
+            answer. The result is the sequential result unless a higher-priority candidate was more than
+            ``patience`` slower than a lower-priority one that answered.
         v2_protocol: What ``Method.V2_JSON`` asks for (default: ``AutodiscoverV1``, or ``ActiveSync``
             with the mobilesync schema). See docs/protocols.md.
         v2_office365: Let ``Method.V2_JSON`` ask ``outlook.office365.com`` first, as Microsoft 365 apps do.
@@ -76,7 +86,13 @@ class Discoverer:
         scp_source: ScpSource | None = None,
         ad_site: str | None = None,
         cache: Cache | None = None,
+        parallel: bool = True,
+        patience: float | None = DEFAULT_PATIENCE,
     ) -> None:
+        if patience is not None and not (patience >= 0 and math.isfinite(patience)):
+            raise ValueError("patience must be None or a finite number of seconds >= 0")
+        self.parallel = parallel
+        self.patience = patience
         self.v2_protocol = V2Protocol(v2_protocol) if v2_protocol is not None else None
         self.v2_office365 = v2_office365
         self.ad_site = ad_site
@@ -99,21 +115,24 @@ class Discoverer:
         self._resolver = resolver
         self._transport = transport
         self._owned_transport = transport is None
+        self._lock = threading.Lock()  # the concurrent driver's workers may build the defaults at once
         self.cache = cache
 
     def _get_resolver(self) -> Resolver:
-        if self._resolver is None:
-            from ._dns import DnspythonResolver  # late: keeps `import autodiscover_client` light
+        with self._lock:
+            if self._resolver is None:
+                from ._dns import DnspythonResolver  # late: keeps `import autodiscover_client` light
 
-            self._resolver = DnspythonResolver()
-        return self._resolver
+                self._resolver = DnspythonResolver()
+            return self._resolver
 
     def _get_transport(self) -> Transport:
-        if self._transport is None:
-            from ._http import RequestsTransport
+        with self._lock:
+            if self._transport is None:
+                from ._http import RequestsTransport
 
-            self._transport = RequestsTransport(resolver=self._resolver)
-        return self._transport
+                self._transport = RequestsTransport(resolver=self._resolver)
+            return self._transport
 
     def close(self) -> None:
         """Close the connections of a transport this object created."""
@@ -149,14 +168,22 @@ class Discoverer:
             ad_site=self.ad_site,
         )  # fmt: skip
         replay = self._cached(address)
-        # A cache hit is driven one step at a time: it is one endpoint, and the fallback is rare.
-        flow = (
-            discovery(run, address, self.methods)
-            if replay is None
-            else cached_discovery(run, address, self.methods, replay)
-        )
+        seams = Seams(
+            resolver=self._get_resolver, transport=self._get_transport, clock=self._clock,
+            request_timeout=self.request_timeout, scp_source=self._scp_source,
+        )  # fmt: skip
         deadline = self._clock.monotonic() + self.timeout
-        found, deadline_hit = self._drive(flow, run, deadline, str(address))
+        methods = ordered_methods(self.methods)
+        if replay is not None:
+            # A cache hit is driven one step at a time: it is one endpoint, and the fallback is rare.
+            flow = cached_discovery(run, address, self.methods, replay)
+            found, deadline_hit = drive_sequential(seams, run, flow, address, deadline)
+        elif self.parallel and len(methods) > 1:
+            driver = ConcurrentDriver(seams, run, methods, patience=self.patience, deadline=deadline)
+            found, deadline_hit = driver.drive(address)
+        else:
+            flow = discovery(run, address, methods)
+            found, deadline_hit = drive_sequential(seams, run, flow, address, deadline)
         self._remember(address, found, run, replay)
         if found is not None:
             return _settings(found, run)
@@ -183,44 +210,6 @@ class Discoverer:
         key = endpoint_key(self.schema.value, address, found, run.attempts)
         if key is not None:
             self.cache.put(key, found.method, found.url, ttl=ttl_seconds(found.document.protocols))
-
-    def _drive(self, flow: Flow[Found | None], run: Run, deadline: float, email: str) -> tuple[Found | None, bool]:
-        """Perform the core's operations one at a time until it returns or the deadline passes."""
-        try:
-            operation = next(flow)
-            while True:
-                left = deadline - self._clock.monotonic()
-                if left <= 0:
-                    target = operation.request.url if isinstance(operation, HttpCall) else operation.name
-                    run.record(
-                        operation.method, target, Outcome.TIMEOUT, parse_email(run.attempts[-1].email)
-                        if run.attempts else parse_email(email), error="the overall deadline passed first",
-                    )  # fmt: skip
-                    flow.close()
-                    return None, True
-                operation = flow.send(self._perform(operation, min(left, self.request_timeout)))
-        except StopIteration as stop:
-            result: Found | None = stop.value
-            return result, False
-
-    def _perform(self, operation: Operation, timeout: float) -> Reply:
-        start = self._clock.monotonic()
-        try:
-            if isinstance(operation, ScpLookup):
-                if self._scp_source is None:
-                    raise ResolverError("Method.SCP needs an ScpSource: pass scp_source=Ldap3ScpSource(…) or --scp DC")
-                found = self._scp_source.search(operation.server, timeout=timeout)
-                reply = Reply(scp_records=tuple(found))
-            elif isinstance(operation, SrvLookup):
-                records = self._get_resolver().resolve_srv(operation.name, timeout=timeout)
-                reply = Reply(records=tuple(records))
-            else:
-                reply = Reply(response=self._get_transport().send(operation.request, timeout=timeout))
-        except (TransportError, ResolverError) as exc:
-            reply = Reply(error=exc)
-        except Exception as exc:  # a caller's seam misbehaved: one failed candidate, not a crash
-            reply = Reply(error=TransportError(f"the {type(exc).__name__} raised by a seam: {exc}"))
-        return dataclasses.replace(reply, elapsed=round(self._clock.monotonic() - start, 6))
 
 
 def _settings(found: Found, run: Run) -> Settings:
@@ -286,6 +275,8 @@ def discover(
     scp_source: ScpSource | None = None,
     ad_site: str | None = None,
     cache: Cache | None = None,
+    parallel: bool = True,
+    patience: float | None = DEFAULT_PATIENCE,
 ) -> Settings:
     """Find a mail account's server settings the way Outlook does.
 
@@ -300,8 +291,8 @@ def discover(
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
         methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts,
-            trust_microsoft365, schema, user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site, cache:
-            As for :class:`Discoverer`.
+            trust_microsoft365, schema, user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site,
+            cache, parallel, patience: As for :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.
@@ -318,5 +309,6 @@ def discover(
         transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
         trust_microsoft365=trust_microsoft365, schema=schema, user_agent=user_agent, clock=clock,
         v2_protocol=v2_protocol, v2_office365=v2_office365, scp_source=scp_source, ad_site=ad_site, cache=cache,
+        parallel=parallel, patience=patience,
     ) as discoverer:  # fmt: skip
         return discoverer.discover(email, password, username=username, credentials=credentials)

@@ -62,7 +62,15 @@ def _build_parser() -> argparse.ArgumentParser:
         + " ('v2' for v2_json; v2_json and scp always go first; default: the four classic methods)",
     )
     parser.add_argument("--order", choices=("mission", "microsoft"), default="mission", help="the method order preset")
-    parser.add_argument("--sequential", action="store_true", help="try candidates one at a time (the only mode so far)")
+    parser.add_argument("--sequential", action="store_true", help="try candidates one at a time, not concurrently")
+    parser.add_argument(
+        "--patience",
+        type=_patience,
+        default=0.5,
+        metavar="SECONDS",
+        help="once a lower-priority candidate answers, how long higher-priority ones still get "
+        "('none': wait for each until its own timeout, the sequential answer; 0: first answer wins; default 0.5)",
+    )
     parser.add_argument("--timeout", type=_positive, default=30.0, help="overall deadline in seconds")
     parser.add_argument(
         "--request-timeout", type=_positive, default=10.0, help="per DNS query / HTTP exchange, seconds"
@@ -121,6 +129,18 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _patience(text: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds or 'none'") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more seconds, or 'none'")
     return value
 
 
@@ -261,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             allowed_hosts=[*args.allow_redirect, *approved],
             trust_microsoft365=not args.no_microsoft365,
             schema=Schema(args.schema),
+            parallel=not args.sequential,
+            patience=args.patience,
             v2_protocol=_v2_protocol(args.v2_protocol),
             v2_office365=args.v2_office365,
             scp_source=scp_source,

@@ -1,15 +1,14 @@
 """The discovery core: candidates, redirects, credential rules and results. It does no I/O.
 
 Each method is a generator that yields operations (:class:`SrvLookup`, :class:`HttpCall`,
-:class:`ScpLookup`) and is sent back a :class:`Reply`; a driver in ``_api`` performs the I/O. The same
+:class:`ScpLookup`) and is sent back a :class:`Reply`; a driver (``_driver``) performs the I/O. The same
 generators can be driven one at a time (sequential) or side by side (concurrent), because all shared
-bookkeeping lives in :class:`Run`.
+bookkeeping goes through :class:`Run`'s methods, which a speculative fork logs for replay (see ``_run``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 from collections.abc import Generator, Iterable
 from typing import TypeVar
@@ -26,7 +25,7 @@ from ._errors import (
     TLSError,
     TransportTimeoutError,
 )
-from ._models import Attempt, Method, Outcome, is_web_url
+from ._models import Method, Outcome, is_web_url
 from ._policy import RedirectPolicy, RedirectProposal, RedirectReason, registrable_domain
 from ._pox import (
     ErrorDocument,
@@ -37,13 +36,12 @@ from ._pox import (
     build_request,
     parse_response,
 )
-from ._seams import Credentials, HttpRequest, HttpResponse, ScpRecord, SrvRecord
+from ._run import MAX_HOPS as MAX_HOPS
+from ._run import Run as Run
+from ._seams import HttpRequest, HttpResponse, ScpRecord, SrvRecord
 from ._urls import url_refusal
-from ._v2 import V2Endpoint, V2Protocol
+from ._v2 import V2Endpoint
 
-logger = logging.getLogger(__name__)
-
-MAX_HOPS = 10  # "The client application should stop redirecting after 10 redirects" (Learn, Action (POX))
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
 # Outlook's spelling (PROTOCOL.md §1.4 [GROMOX-AD4GX]). MS-OXDISCO says the path is not case sensitive, but
 # some routes match one spelling only (automx2 404s this one; others 404 ours): see PATH_CASE_STATUSES.
@@ -111,56 +109,6 @@ T = TypeVar("T")
 Flow = Generator[Operation, Reply, T]
 MethodResult = Found | EmailAddress | None
 """Settings, an address to restart with, or nothing."""
-
-
-class Run:
-    """The bookkeeping one ``discover()`` call shares across candidates: trail, hops, visited sets."""
-
-    def __init__(
-        self,
-        *,
-        address: EmailAddress,
-        credentials: Credentials | None,
-        policy: RedirectPolicy,
-        schema: Schema = Schema.OUTLOOK,
-        user_agent: str = "autodiscover-client",
-        v2_protocol: V2Protocol | None = None,
-        v2_office365: bool = False,
-        ad_site: str | None = None,
-    ) -> None:
-        self.credentials = credentials
-        self.policy = policy
-        self.schema = schema
-        self.user_agent = user_agent
-        # V2 asks for what the schema would have given: the POX endpoint, or the ActiveSync URL.
-        self.v2_protocol = v2_protocol or (
-            V2Protocol.ACTIVESYNC if schema is Schema.MOBILESYNC else V2Protocol.AUTODISCOVER_V1
-        )
-        self.v2_office365 = v2_office365
-        self.ad_site = ad_site
-        self.attempts: list[Attempt] = []
-        self.hops_left = MAX_HOPS
-        self.visited: set[tuple[str, str]] = set()  # (address, normalised URL) pairs already tried
-        self.visited_addresses: set[str] = {str(address).casefold()}
-        site = registrable_domain(address.domain)
-        self.trusted_sites: set[str] = {site} if site else set()
-        self.approved_hosts: set[str] = set()
-        self.credentials_rejected = False
-        self.scp_disabled = False
-
-    def record(self, method: Method, url: str, outcome: Outcome, address: EmailAddress, **extra: object) -> None:
-        """Append an attempt to the trail."""
-        attempt = Attempt(method=method, url=url, outcome=outcome, email=str(address), **extra)  # type: ignore[arg-type]
-        self.attempts.append(attempt)
-        # An Attempt never holds headers or credentials (DESIGN §4 rule 7), so its line is safe to log.
-        logger.debug("attempt %d for %s: %s", len(self.attempts), attempt.email, attempt.describe())
-
-    def trusts(self, host: str) -> bool:
-        """Whether ``host`` may receive credentials (DESIGN §4 rule 3)."""
-        host = host.lower().rstrip(".")
-        if host in self.approved_hosts or self.policy.listed(host):
-            return True
-        return registrable_domain(host) in self.trusted_sites
 
 
 def normalise_url(url: str) -> str:
@@ -309,10 +257,10 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             run.record(method, url, Outcome.INVALID_RESPONSE, address, error=f"not contacted: {refusal}")
             return None
         key = (str(address).casefold(), normalise_url(url))
-        if key in run.visited:
+        if run.seen(key):
             run.record(method, url, Outcome.REDIRECT_LOOP, address, error="already tried in this run")
             return None
-        run.visited.add(key)
+        run.mark(key)
         request = HttpRequest(
             method="POST",
             url=url,
@@ -347,7 +295,7 @@ def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flo
             "authenticated": authenticated,
         }
         if response.status == 401:
-            run.credentials_rejected = True
+            run.reject_credentials()
             run.record(
                 method, url, Outcome.UNAUTHORIZED, address, error="the credentials were rejected",
                 authorization_uri=bearer_authorization_uri(response.header("WWW-Authenticate")), **common,
@@ -465,18 +413,18 @@ def _admit(
         return Outcome.REDIRECT_DENIED, f"redirect to {target} refused: only https targets are followed"
     if not host:
         return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: no host"
-    if (str(address).casefold(), normalise_url(target)) in run.visited:
+    if run.seen((str(address).casefold(), normalise_url(target))):
         return Outcome.REDIRECT_LOOP, f"redirect to {target} refused: already tried in this run"
-    if run.hops_left <= 0:
+    if run.out_of_hops():
         return Outcome.REDIRECT_LIMIT, f"redirect to {target} refused: the budget of {MAX_HOPS} hops is spent"
     if not run.trusts(host):
         proposal = RedirectProposal(email=str(address), source=source, target=target, host=host, reason=reason)
-        if not run.policy.allows(proposal):
+        if not run.ask(proposal):
             return Outcome.REDIRECT_DENIED, (
                 f"redirect to {target} denied: {host} is outside the mail domain; " + RedirectPolicy.how_to_allow(host)
             )
-        run.approved_hosts.add(host)
-    run.hops_left -= 1
+        run.approve(host)
+    run.spend_hop()
     return None
 
 
@@ -500,23 +448,23 @@ def _redirect_address(
             method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr to the same address {new}", **common
         )
         return None
-    if folded in run.visited_addresses:
+    if run.knows_address(folded):
         run.record(method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr back to {new}", **common)
         if method is Method.SCP:
-            run.scp_disabled = True  # an SCP loop: the EWS Managed API stops using SCP (PROTOCOL.md §1.3)
+            run.disable_scp()  # an SCP loop: the EWS Managed API stops using SCP (PROTOCOL.md §1.3)
         return None
-    if run.hops_left <= 0:
+    if run.out_of_hops():
         run.record(
             method, url, Outcome.REDIRECT_LIMIT, address,
             error=f"redirectAddr to {new} refused: the budget of {MAX_HOPS} hops is spent", **common,
         )  # fmt: skip
         return None
     site = registrable_domain(new.domain)
-    if site not in run.trusted_sites:
+    if not run.trusts_site(site):
         proposal = RedirectProposal(
             email=str(address), source=url, target=str(new), host=new.domain, reason=RedirectReason.ADDRESS_REDIRECT
         )
-        if not run.policy.allows(proposal):
+        if not run.ask(proposal):
             run.record(
                 method, url, Outcome.REDIRECT_DENIED, address,
                 error=f"redirectAddr to {new} denied: {new.domain} is outside the mail domain; "
@@ -524,9 +472,9 @@ def _redirect_address(
             )  # fmt: skip
             return None
         if site:
-            run.trusted_sites.add(site)
-    run.hops_left -= 1
-    run.visited_addresses.add(folded)
+            run.trust_site(site)
+    run.spend_hop()
+    run.visit_address(folded)
     run.record(method, url, Outcome.REDIRECT_ADDRESS, address, error=f"redirected to address {new}", **common)
     return new
 

@@ -41,6 +41,12 @@ DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by
 # DESIGN §4 rule 6: headers are capped too. http.client alone allows 100 lines of 64 KiB (6.4 MiB);
 # real Autodiscover answers carry about 1-2 KiB of headers.
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+# Keep-alive pools: how many hosts keep idle connections, and how many per host. The concurrent driver
+# sends at most one request per candidate at a time, but a Discoverer shared by a batch's worker threads
+# may send many to one host; urllib3's pools are thread-safe, and a connection beyond the size would be
+# closed on return instead of reused.
+POOL_HOSTS = 64
+POOL_PER_HOST = 32
 _CHUNK = 16 * 1024
 
 
@@ -87,6 +93,9 @@ class RequestsTransport:
         max_body: The largest body accepted, in bytes.
         max_header_bytes: The largest status line plus header block accepted, in bytes.
         session: A requests session to use (its redirect and verification settings are overridden).
+
+    Connections are kept alive and reused, within a discovery and across discoveries, for as long as
+    the transport lives; it is safe to share between threads. ``close()`` closes them.
     """
 
     def __init__(
@@ -108,7 +117,7 @@ class RequestsTransport:
         self._max_header_bytes = max_header_bytes
         self._session = session or requests.Session()
         self._session.trust_env = False  # no proxies or netrc credentials picked up behind the caller's back
-        adapter = _PinnedNameAdapter()
+        adapter = _PinnedNameAdapter(pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 

@@ -92,6 +92,8 @@ class Outcome(enum.Enum):
     """A redirect led back to a URL or address already visited in this run."""
     REDIRECT_LIMIT = "redirect_limit"
     """The run's budget of redirect hops (10) was used up."""
+    ABANDONED = "abandoned"
+    """Still in flight when a lower-priority candidate had answered ``patience`` seconds earlier: not a failure."""
     CACHED = "cached"
     """A note, not a request: a cached endpoint was tried first, or was dropped because it failed."""
 

@@ -19,7 +19,7 @@ from ._scp import plan as plan_scp
 
 def scp_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
     """Try the SCP URLs for ``address``, unless an SCP endpoint already looped this run."""
-    if run.scp_disabled:
+    if run.scp_off():
         run.record(Method.SCP, "ldap", Outcome.REDIRECT_LOOP, address, error="SCP is off for this run after a loop")
         return None
     urls = yield from _scp_candidates(run, address)

@@ -70,10 +70,10 @@ def _v2_get(run: Run, address: EmailAddress, url: str) -> Flow[MethodResult]:
     method = Method.V2_JSON
     while True:
         key = (str(address).casefold(), normalise_url(url))
-        if key in run.visited:
+        if run.seen(key):
             run.record(method, url, Outcome.REDIRECT_LOOP, address, error="already tried in this run")
             return None
-        run.visited.add(key)
+        run.mark(key)
         headers = (("Accept", "application/json"), ("User-Agent", run.user_agent))
         reply = yield HttpCall(HttpRequest(method="GET", url=url, headers=headers), method)
         response = reply.response

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from autodiscover_client._errors import (
     AutodiscoverError,
@@ -13,27 +14,59 @@ from autodiscover_client._errors import (
     ResolverError,
     ResolverTimeoutError,
     TransportError,
+    TransportTimeoutError,
 )
 from autodiscover_client._policy import RedirectProposal
 from autodiscover_client._seams import HttpRequest, HttpResponse, SrvRecord
 
 
 class FakeClock:
-    """A monotonic clock that moves only when told to (or when a fake transport simulates latency)."""
+    """A monotonic clock that moves only when told to (or when a fake seam simulates latency).
+
+    Inside :meth:`branch`, the calling thread has a time of its own that starts at the shared time and
+    moves apart from it. The concurrent driver uses this to run overlapping operations one after another
+    in simulated time, deterministically: each operation runs in a branch, and its end time is when its
+    reply is delivered.
+    """
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = start
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def monotonic(self) -> float:
-        """Return the current fake time."""
+        """Return the current fake time (the branch's time inside :meth:`branch`)."""
+        branch: list[float] | None = getattr(self._local, "branch", None)
+        if branch is not None:
+            return branch[0]
         with self._lock:
             return self._now
 
     def advance(self, seconds: float) -> None:
-        """Move time forward."""
+        """Move time forward (only the branch's time inside :meth:`branch`)."""
+        if seconds < 0:
+            raise ValueError("a monotonic clock does not go back")
+        branch: list[float] | None = getattr(self._local, "branch", None)
+        if branch is not None:
+            branch[0] += seconds
+            return
         with self._lock:
             self._now += seconds
+
+    def advance_to(self, when: float) -> None:
+        """Move the shared time forward to ``when`` (no-op if it is already later)."""
+        with self._lock:
+            self._now = max(self._now, when)
+
+    @contextlib.contextmanager
+    def branch(self) -> Iterator[None]:
+        """Give this thread a private time, starting at the shared time, until the block ends."""
+        previous: list[float] | None = getattr(self._local, "branch", None)
+        self._local.branch = [self.monotonic()]
+        try:
+            yield
+        finally:
+            self._local.branch = previous
 
 
 class FakeResolver:
@@ -45,6 +78,10 @@ class FakeResolver:
         nxdomain: Names that do not exist (answered as empty, like a real resolver adapter).
         timeouts: Names whose lookups raise :class:`ResolverTimeoutError`.
         failures: Names whose lookups raise :class:`ResolverError` (SERVFAIL and the like).
+        latency: Seconds each lookup takes, by name (or ``"*"`` for all); needs ``clock``.
+        clock: The :class:`FakeClock` to advance by the latency.
+        enforce_timeout: If true, a lookup whose latency exceeds its ``timeout`` raises
+            :class:`ResolverTimeoutError` after the timeout, as a real resolver would.
     """
 
     def __init__(
@@ -55,7 +92,13 @@ class FakeResolver:
         nxdomain: Iterable[str] = (),
         timeouts: Iterable[str] = (),
         failures: Iterable[str] = (),
+        latency: Mapping[str, float] | None = None,
+        clock: FakeClock | None = None,
+        enforce_timeout: bool = False,
     ) -> None:
+        self.enforce_timeout = enforce_timeout
+        self.latency = {name if name == "*" else _key(name): delay for name, delay in (latency or {}).items()}
+        self.clock = clock
         self.srv = {_key(name): tuple(_record(r) for r in records) for name, records in (srv or {}).items()}
         self.addresses = {_key(host): tuple(found) for host, found in (addresses or {}).items()}
         self.nxdomain = {_key(name) for name in nxdomain}
@@ -72,18 +115,24 @@ class FakeResolver:
 
     def resolve_srv(self, name: str, *, timeout: float) -> Sequence[SrvRecord]:
         """Return the configured SRV records of ``name`` (none if it is marked NXDOMAIN)."""
-        self._check(name, "SRV")
+        self._check(name, "SRV", timeout)
         return () if _key(name) in self.nxdomain else self.srv.get(_key(name), ())
 
     def resolve_addresses(self, host: str, *, timeout: float) -> Sequence[str]:
         """Return the configured addresses of ``host`` (none if it is marked NXDOMAIN)."""
-        self._check(host, "A/AAAA")
+        self._check(host, "A/AAAA", timeout)
         return () if _key(host) in self.nxdomain else self.addresses.get(_key(host), ())
 
-    def _check(self, name: str, kind: str) -> None:
+    def _check(self, name: str, kind: str, timeout: float) -> None:
         key = _key(name)
         with self._lock:
             self._queries.append((key, kind))
+        delay = self.latency.get(key, self.latency.get("*", 0.0))
+        if delay and self.clock is not None:
+            timed_out = self.enforce_timeout and delay > timeout
+            self.clock.advance(timeout if timed_out else delay)
+            if timed_out:
+                raise ResolverTimeoutError(f"{kind} lookup of {key} timed out")
         if key in self.timeouts:
             raise ResolverTimeoutError(f"{kind} lookup of {key} timed out")
         if key in self.failures:
@@ -195,6 +244,9 @@ class FakeTransport:
             which is what most dead candidates do in real life.
         latency: Seconds each request takes, by URL (or ``"*"`` for all); needs ``clock``.
         clock: The :class:`FakeClock` to advance by the latency.
+        enforce_timeout: If true, a request whose latency exceeds its ``timeout`` raises
+            :class:`TransportTimeoutError` after the timeout, as a real transport would; by default the
+            full latency passes and the response arrives late.
     """
 
     def __init__(
@@ -204,7 +256,9 @@ class FakeTransport:
         handler: Handler | None = None,
         latency: Mapping[str, float] | None = None,
         clock: FakeClock | None = None,
+        enforce_timeout: bool = False,
     ) -> None:
+        self._enforce_timeout = enforce_timeout
         self._routes: dict[tuple[str, str], Route] = {}
         for key, route in (routes or {}).items():
             method, url = key if isinstance(key, tuple) else ("*", key)
@@ -262,7 +316,10 @@ class FakeTransport:
             self._requests.append(sent)
         delay = self._latency.get(request.url, self._latency.get("*", 0.0))
         if delay and self._clock is not None:
-            self._clock.advance(delay)
+            timed_out = self._enforce_timeout and delay > timeout
+            self._clock.advance(timeout if timed_out else delay)
+            if timed_out:
+                raise TransportTimeoutError(f"{request.url}: no answer within {timeout:g}s")
         route = self._route(request)
         if isinstance(route, AutodiscoverError):
             raise route

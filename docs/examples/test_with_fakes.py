@@ -51,8 +51,8 @@ def test_nothing_answers() -> None:
 
 
 def test_slow_servers_meet_the_deadline() -> None:
-    clock = FakeClock()  # every request takes 20 fake seconds, and nobody waits
-    kit = FakeKit(transport=FakeTransport(latency={"*": 20.0}, clock=clock), clock=clock)
+    clock = FakeClock()  # every request takes 40 fake seconds, past the deadline; nobody waits
+    kit = FakeKit(transport=FakeTransport(latency={"*": 40.0}, clock=clock), clock=clock)
     scenario = Scenario("example.com", kit=kit)
     with pytest.raises(DeadlineExceededError):
         discover("ann@example.com", "pw", timeout=30.0, **scenario.discover_kwargs())

@@ -74,8 +74,10 @@ def test_sharing_over_real_sockets(world: tuple[LocalDnsServer, LocalAutodiscove
         f"_autodiscover._tcp.{d}": 1 for d in domains
     } == dict(srv)
     # Refusing and two roots with no address fail for one address only. The black hole too, for the
-    # addresses that waited alongside its first contact; a later one could make the second strike.
-    assert batch.stats.failed_requests in (4, 5)
+    # addresses that waited alongside its first contact; a later one could make the second strike. With
+    # concurrent discovery (the default) the black hole is abandoned after the patience instead, and its
+    # time-out may come after the batch has finished: then it is not counted.
+    assert batch.stats.failed_requests in (3, 4, 5)
 
 
 def test_batch_cli_jsonl_and_csv(world: tuple[LocalDnsServer, LocalAutodiscoverServer], tmp_path: Path) -> None:

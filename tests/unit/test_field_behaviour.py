@@ -21,6 +21,7 @@ from autodiscover_client import (
     discover,
 )
 from autodiscover_client.testing import (
+    FakeClock,
     FakeResolver,
     FakeTransport,
     error_body,
@@ -42,6 +43,8 @@ BOTH = [Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER]
 
 
 def run(transport: FakeTransport, resolver: FakeResolver | None = None, **kwargs: object) -> Settings:
+    # A FakeClock makes the concurrent driver (the default) simulate its overlapping work in a fixed order.
+    kwargs.setdefault("clock", FakeClock())
     return discover(
         kwargs.pop("email", "user@example.com"),  # type: ignore[arg-type]
         kwargs.pop("password", "secret"),  # type: ignore[arg-type]
@@ -166,7 +169,7 @@ def test_root_domain_redirecting_to_its_web_site(status: int) -> None:
     """A root domain that 301s to its https web site: the site's HTML fails that branch, autodiscover. answers."""
     site = "https://www.example.com/"
     transport = FakeTransport({ROOT: redirect_response(site, status), site: html_response(), AUTO: OK})
-    settings = run(transport, methods=BOTH)
+    settings = run(transport, methods=BOTH, parallel=False)  # the request order is the sequential one
     assert [Outcome.REDIRECT_URL, Outcome.INVALID_RESPONSE, Outcome.SETTINGS] == outcomes(settings.attempts)
     assert [ROOT, site, AUTO] == urls(transport)
     assert () == transport.credentials_sent_to()
@@ -195,7 +198,7 @@ def test_a_path_casing_retry_happens_once_and_discovery_goes_on() -> None:
     """When both spellings are 404 the candidate fails after two requests; other statuses are not retried."""
     missing = xml_response(b"", status=404)
     transport = FakeTransport({ROOT: missing, ROOT_OUTLOOK: missing, AUTO: xml_response(b"", status=403)})
-    error = failed(transport, methods=BOTH)
+    error = failed(transport, methods=BOTH, parallel=False)  # the request order is the sequential one
     assert [ROOT, ROOT_OUTLOOK, AUTO] == urls(transport)
     assert [Outcome.HTTP_ERROR] * 3 == outcomes(error.attempts)
     assert "HTTP 404 Not Found" == error.attempts[1].error
@@ -249,7 +252,7 @@ def test_a_location_with_an_explicit_default_port_is_the_same_url() -> None:
     """:443 in a Location is the URL without it: already tried later on, it is not asked twice."""
     with_port = "https://autodiscover.example.com:443/autodiscover/autodiscover.xml"
     transport = FakeTransport({ROOT: redirect_response(with_port), with_port: xml_response(b"", status=503)})
-    error = failed(transport, methods=BOTH)
+    error = failed(transport, methods=BOTH, parallel=False)  # concurrently, autodiscover. is asked speculatively
     assert [ROOT, with_port] == urls(transport)
     assert Outcome.REDIRECT_LOOP == error.attempts[-1].outcome
     assert AUTO == error.attempts[-1].url
@@ -434,6 +437,7 @@ def test_idn_and_upper_case_domains_become_lower_case_a_labels_everywhere() -> N
         resolver=resolver,
         email="User@Bücher.EXAMPLE",
         methods=[Method.SRV, Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER],
+        parallel=False,  # the request order is the sequential one
     )
     assert [("_autodiscover._tcp.xn--bcher-kva.example", "SRV")] == list(resolver.queries)
     assert [

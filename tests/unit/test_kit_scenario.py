@@ -131,7 +131,7 @@ def test_fake_kit_wires_the_clock_into_the_transport() -> None:
     assert {"resolver", "transport", "clock", "approve_redirect"} == set(kit.discover_kwargs())
     assert kit.approver is kit.discover_kwargs()["approve_redirect"]
     clock = FakeClock()
-    slow = FakeKit(transport=FakeTransport(latency={"*": 20.0}, clock=clock), clock=clock)
+    slow = FakeKit(transport=FakeTransport(latency={"*": 40.0}, clock=clock), clock=clock)
     with pytest.raises(DiscoveryError, match="deadline"):
         discover(EMAIL, "pw", timeout=30.0, **slow.discover_kwargs())
     assert clock.monotonic() >= 30.0

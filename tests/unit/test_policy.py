@@ -28,12 +28,12 @@ from autodiscover_client._flow import (
     MethodResult,
     Operation,
     Reply,
-    Run,
     SrvLookup,
     endpoint_url,
     method_flow,
 )
 from autodiscover_client._policy import RedirectPolicy, is_public_suffix, registrable_domain, within
+from autodiscover_client._run import Run
 from autodiscover_client.testing import (
     FakeResolver,
     FakeTransport,

@@ -1,0 +1,62 @@
+"""Keep-alive: RequestsTransport reuses TCP connections inside a run and across runs (counted at the socket)."""
+
+from __future__ import annotations
+
+import pytest
+from _counting_proxy import CountingProxy
+
+from autodiscover_client import Discoverer, Method, RequestsTransport
+from autodiscover_client.testing import LocalAutodiscoverServer, settings_body
+from autodiscover_client.testing._https_server import ServerResponse
+
+pytestmark = pytest.mark.integration
+
+DOMAIN = "example.test"
+EMAIL = f"user@{DOMAIN}"
+PASSWORD = "correct horse battery staple"
+HOST = f"autodiscover.{DOMAIN}"
+SETTINGS = ServerResponse(body=settings_body(ews_url=f"https://mail.{DOMAIN}/EWS/Exchange.asmx"))
+
+
+def _transport(web: LocalAutodiscoverServer, proxy: CountingProxy) -> RequestsTransport:
+    return RequestsTransport(ca_bundle=web.ca_bundle, connect_to={(HOST, 443): ("127.0.0.1", proxy.port)})
+
+
+def test_the_401_challenge_and_the_answer_share_one_connection(web: LocalAutodiscoverServer) -> None:
+    """The unauthenticated POST, its 401 and the POST with credentials travel over one TCP connection."""
+    endpoint = web.add_host(HOST, SETTINGS, credentials=(EMAIL, PASSWORD))
+    with CountingProxy((endpoint.address, endpoint.port)) as proxy, _transport(web, proxy) as transport:
+        settings = Discoverer(methods=[Method.HTTPS_AUTODISCOVER], transport=transport).discover(EMAIL, PASSWORD)
+        assert [401, 200] == [attempt.status for attempt in settings.attempts]
+        assert 1 == proxy.accepted
+    assert 2 == len(web.requests)
+
+
+@pytest.mark.parametrize("parallel", [True, False], ids=["concurrent", "sequential"])
+def test_a_reused_discoverer_reuses_its_connections(web: LocalAutodiscoverServer, parallel: bool) -> None:
+    """Ten discoveries through one Discoverer (and its transport) open one TCP connection, not ten."""
+    endpoint = web.add_host(HOST, SETTINGS)
+    with CountingProxy((endpoint.address, endpoint.port)) as proxy, _transport(web, proxy) as transport:
+        discoverer = Discoverer(methods=[Method.HTTPS_AUTODISCOVER], transport=transport, parallel=parallel)
+        for number in range(10):
+            discoverer.discover(f"user{number}@{DOMAIN}")
+        assert 10 == len(web.requests)
+        assert 1 == proxy.accepted
+
+
+def test_concurrent_requests_to_one_host_are_pooled_without_discarding(web: LocalAutodiscoverServer) -> None:
+    """Many threads sharing one transport each get a connection, and the pool keeps them for the next round."""
+    import concurrent.futures
+
+    from autodiscover_client import HttpRequest
+
+    endpoint = web.add_host(HOST, SETTINGS)
+    url = f"https://{HOST}/autodiscover/autodiscover.xml"
+    with CountingProxy((endpoint.address, endpoint.port)) as proxy, _transport(web, proxy) as transport:
+        request = HttpRequest(method="POST", url=url, body=b"<x/>")
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            for _ in range(3):
+                statuses = list(pool.map(lambda _: transport.send(request, timeout=5).status, range(16)))
+                assert [200] * 16 == statuses
+        assert 48 == len(web.requests)
+        assert proxy.accepted <= 16
