@@ -17,6 +17,7 @@ from ._errors import (
 )
 from ._flow import Flow, Found, HttpCall, Operation, Reply, Run, ScpLookup, SrvLookup, discovery
 from ._models import DEFAULT_ORDER, Method, Outcome, Settings, Source
+from ._options import check_discover_arguments, checked_options
 from ._policy import RedirectApprover, RedirectPolicy, deny_all
 from ._pox import Schema
 from ._seams import BasicCredentials, Clock, Credentials, Resolver, ScpSource, SystemClock, Transport
@@ -73,6 +74,11 @@ class Discoverer:
         ad_site: str | None = None,
         cache: Cache | None = None,
     ) -> None:
+        methods, schema, allowed_hosts = checked_options(
+            methods=methods, schema=schema, allowed_hosts=allowed_hosts, timeout=timeout,
+            request_timeout=request_timeout, user_agent=user_agent, approve_redirect=approve_redirect,
+            ad_site=ad_site, resolver=resolver, transport=transport, clock=clock, scp_source=scp_source, cache=cache,
+        )  # fmt: skip
         self.v2_protocol = V2Protocol(v2_protocol) if v2_protocol is not None else None
         self.v2_office365 = v2_office365
         self.ad_site = ad_site
@@ -133,6 +139,7 @@ class Discoverer:
         credentials: Credentials | None = None,
     ) -> Settings:
         """Find the settings for ``email``. See :func:`discover`."""
+        check_discover_arguments(password, username, credentials)
         address = parse_email(email)
         if credentials is not None and password is not None:
             raise ValueError("pass either password or credentials, not both")
