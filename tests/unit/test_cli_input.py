@@ -188,7 +188,9 @@ def test_an_empty_secret_is_a_usage_error(
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     _, err = usage_error(capsys, EMAIL, *argv)
-    assert source in err and "empty" in err and "--anonymous" in err
+    assert source in err
+    assert "empty" in err
+    assert "--anonymous" in err
 
 
 @pytest.mark.parametrize(("auth", "variable"), [("basic", "AUTODISCOVER_PASSWORD"), ("bearer", "AUTODISCOVER_TOKEN")])

@@ -89,7 +89,8 @@ def test_basic_refuses_a_non_str_password(password: object) -> None:
     with pytest.raises(InvalidCredentialsError) as caught:
         BasicCredentials("a", password)  # type: ignore[arg-type]
     assert isinstance(caught.value, TypeError)
-    assert "SECRET" not in str(caught.value) and "1234" not in str(caught.value)
+    assert "SECRET" not in str(caught.value)
+    assert "1234" not in str(caught.value)
 
 
 @pytest.mark.parametrize(("username", "password"), [("dom\\u\r\n", "pw-SECRET"), ("u", "pw-SECRET\n"), ("u", b"x")])
@@ -107,7 +108,8 @@ def test_no_credentials_repr_shows_the_secret() -> None:
         BearerCredentials(SECRET, username="user"),
         NtlmCredentials("DOM\\user", "pw-SECRET", protocol="negotiate"),
     ):
-        assert "SECRET" not in repr(credentials) and "SECRET" not in str(credentials)
+        assert "SECRET" not in repr(credentials)
+        assert "SECRET" not in str(credentials)
         assert "user" in repr(credentials)
 
 
@@ -129,7 +131,7 @@ def test_discover_refuses_a_bad_token_before_any_io() -> None:
         (lambda: Discoverer(timeout=math.inf), "timeout"),
         (lambda: Discoverer(timeout=0), "timeout"),
         (lambda: Discoverer(request_timeout=-1.0), "request_timeout"),
-        (lambda: Discoverer(timeout=True), "timeout"),  # type: ignore[arg-type]
+        (lambda: Discoverer(timeout=True), "timeout"),
         (lambda: Discoverer(schema="nonsense"), "schema"),  # type: ignore[arg-type]
         (lambda: Discoverer(schema=3), "schema"),  # type: ignore[arg-type]
         (lambda: Discoverer(methods="bogus"), "methods"),  # type: ignore[arg-type]
@@ -148,7 +150,8 @@ def test_bad_arguments_get_a_typed_error_naming_them(call: Any, names: str) -> N
     with pytest.raises(InvalidArgumentError) as caught:
         call()
     assert names in str(caught.value)
-    assert isinstance(caught.value, ValueError) and isinstance(caught.value, TypeError)
+    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, TypeError)
     assert "SECRET" not in str(caught.value)
 
 
