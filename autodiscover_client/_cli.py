@@ -52,7 +52,10 @@ class _Parser(argparse.ArgumentParser):
     json_errors = False
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        if "the following arguments are required" in message or "unrecognized arguments: -" in message:
+        unrecognized = message.partition("unrecognized arguments: ")[2].split()
+        if "the following arguments are required" in message or any(
+            word.startswith("-") and "@" in word for word in unrecognized
+        ):
             message += f" ({_DASH_HINT})"
         if self.json_errors:
             json.dump({"error": message, "kind": "UsageError"}, sys.stdout, indent=2)
@@ -64,7 +67,8 @@ class _Parser(argparse.ArgumentParser):
 def wants_json(arguments: Sequence[str]) -> bool:
     """Whether ``--json`` is among the options (not after ``--``), so even a usage error is reported as JSON."""
     options = arguments[: arguments.index("--")] if "--" in arguments else arguments
-    return "--json" in options
+    # argparse also accepts an unambiguous prefix ("--js"); only --json starts with "--j".
+    return any(len(option) >= 3 and "--json".startswith(option) for option in options)
 
 
 def printable(text: str) -> str:

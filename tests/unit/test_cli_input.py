@@ -113,7 +113,7 @@ def test_an_address_after_double_dash_is_accepted(monkeypatch: pytest.MonkeyPatc
 
 def test_json_usage_errors_are_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     """With --json a usage error prints {"error", "kind": "UsageError"} on stdout and argparse's message on stderr."""
-    for argv in ([EMAIL, "--json", "--methods", ","], ["--json"], [EMAIL, "--json", "--timeout", "nan"]):
+    for argv in ([EMAIL, "--json", "--methods", ","], ["--json"], [EMAIL, "--js", "--timeout", "nan"]):
         out, err = usage_error(capsys, *argv)
         report = json.loads(out)
         assert "UsageError" == report["kind"]
@@ -121,9 +121,12 @@ def test_json_usage_errors_are_json_on_stdout(capsys: pytest.CaptureFixture[str]
 
 
 def test_without_json_usage_errors_leave_stdout_empty(capsys: pytest.CaptureFixture[str]) -> None:
-    """Human failure reports go to stderr only."""
+    """Human failure reports go to stderr only, and a mistyped option gets no hint about "-" addresses."""
     out, _ = usage_error(capsys, EMAIL, "--methods", ",")
     assert "" == out
+    out, err = usage_error(capsys, "--bogus", "--", EMAIL)
+    assert "" == out
+    assert "unrecognized arguments: --bogus\n" in err  # no hint about '-' addresses for a mistyped option
 
 
 def test_a_bad_address_with_json_includes_the_raw_email(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
