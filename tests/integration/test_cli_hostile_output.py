@@ -58,3 +58,21 @@ def test_server_text_cannot_forge_summary_lines(web: LocalAutodiscoverServer) ->
     assert not [ch for ch in result.stdout if ch in "\r\u202e\x85\x9b"]
     data = json.loads(cli(EMAIL, *args, "--json").stdout)  # JSON escapes by itself: the text is kept exactly
     assert f"Ann\n  EWS: {FORGED}\u202e\x85\x9b2J" == data["user"]["display_name"]
+
+
+@pytest.mark.parametrize("auth", ["basic", "bearer"])
+def test_closed_stdin_runs_anonymously(web: LocalAutodiscoverServer, auth: str) -> None:
+    """`autodiscover EMAIL 0<&-` (sys.stdin is None) discovers without credentials instead of crashing."""
+    web.add_host(DOMAIN, ServerResponse(body=settings_body(display_name="Ann")))
+    args = ["--methods", "https_root", "--auth", auth, "--ca-bundle", web.ca_bundle]
+    for (name, default_port), (address, real_port) in web.connect_overrides.items():
+        args += ["--resolve", f"{name}:{default_port}:{address}:{real_port}"]
+    environment = {k: v for k, v in os.environ.items() if k not in ("AUTODISCOVER_PASSWORD", "AUTODISCOVER_TOKEN")}
+    command = [sys.executable, "-m", "autodiscover_client", EMAIL, *args]
+    result = subprocess.run(
+        ["/bin/sh", "-c", 'exec "$@" 0<&-', "sh", *command], capture_output=True, text=True, timeout=60,
+        env=environment, check=False,
+    )  # fmt: skip
+    assert 0 == result.returncode, result.stdout + result.stderr
+    assert "  user: Ann" in result.stdout
+    assert () == web.credentials_seen()
