@@ -427,7 +427,9 @@ def _run(
         )
     except InvalidArgumentError as exc:
         transport.close()
-        parser.error(str(exc))
+        # Name the options the user typed, not the library's argument names.
+        message = str(exc).replace("allowed_hosts: ", "--allow-redirect: ").replace("ad_site ", "--ad-site ")
+        parser.error(message)
     with transport, discoverer:
         return _report(lambda: discoverer.discover(args.email, credentials=credentials), args)
 

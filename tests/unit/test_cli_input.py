@@ -75,6 +75,20 @@ def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: 
     assert "invalid literal" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--allow-redirect", "a b"], "--allow-redirect: 'a b'"), (["--ad-site", "a\x01"], "--ad-site must be")],
+)
+def test_options_checked_by_the_library_name_the_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], message: str
+) -> None:
+    """Checks made by Discoverer come back as usage errors naming the command-line option (no I/O yet)."""
+    monkeypatch.undo()  # the real _run: Discoverer refuses before any socket is opened
+    monkeypatch.delenv("AUTODISCOVER_PASSWORD", raising=False)
+    _, err = usage_error(capsys, EMAIL, "--anonymous", *argv)
+    assert message in err
+
+
 def test_a_ca_bundle_that_is_not_pem_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A file without certificates, or with a broken one, is refused before any I/O."""
     text = tmp_path / "notes.txt"
