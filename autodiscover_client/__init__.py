@@ -51,7 +51,7 @@ from ._models import (
     User,
     WebEndpoint,
 )
-from ._policy import RedirectApprover, RedirectProposal, RedirectReason, deny_all
+from ._policy import MICROSOFT365_HOSTS, RedirectApprover, RedirectProposal, RedirectReason, deny_all
 from ._pox import (
     ErrorDocument,
     RedirectAddressDocument,
@@ -86,6 +86,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_ORDER",
+    "MICROSOFT365_HOSTS",
     "MICROSOFT_ORDER",
     "POINTER_KEYWORD",
     "URL_KEYWORD",

@@ -41,6 +41,9 @@ class Discoverer:
         approve_redirect: Called for each redirect that leaves the mail domain; return ``True`` to allow
             it (and to let that host receive credentials). By default every such redirect is denied.
         allowed_hosts: Hosts outside the mail domain that redirects may reach without asking.
+        trust_microsoft365: Whether the Microsoft 365 Autodiscover hosts (``MICROSOFT365_HOSTS``:
+            worldwide, GCC High, DoD, 21Vianet and the legacy German cloud) count as allowed hosts.
+            Pass ``False`` to have them asked about like any other host.
         schema: The response schema to ask for (``Schema.OUTLOOK`` or ``Schema.MOBILESYNC``).
         user_agent: The ``User-Agent`` header.
         clock: A monotonic clock (tests pass a fake one).
@@ -65,6 +68,7 @@ class Discoverer:
         transport: Transport | None = None,
         approve_redirect: RedirectApprover | None = None,
         allowed_hosts: Iterable[str] = (),
+        trust_microsoft365: bool = True,
         schema: Schema = Schema.OUTLOOK,
         user_agent: str = DEFAULT_USER_AGENT,
         clock: Clock | None = None,
@@ -95,6 +99,7 @@ class Discoverer:
         self.policy = RedirectPolicy(
             approve=approve_redirect or deny_all,
             allowed_hosts=frozenset(host.lower().rstrip(".") for host in allowed_hosts),
+            trust_microsoft365=trust_microsoft365,
         )
         self._clock: Clock = clock or SystemClock()
         self._resolver = resolver
@@ -279,6 +284,7 @@ def discover(
     transport: Transport | None = None,
     approve_redirect: RedirectApprover | None = None,
     allowed_hosts: Iterable[str] = (),
+    trust_microsoft365: bool = True,
     schema: Schema = Schema.OUTLOOK,
     user_agent: str = DEFAULT_USER_AGENT,
     clock: Clock | None = None,
@@ -300,8 +306,9 @@ def discover(
         password: The password, for HTTP Basic; ``None`` sends no credentials.
         username: The user name to authenticate as (default: ``email``).
         credentials: Credentials to use instead of ``username``/``password``.
-        methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
-            user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site, cache: As for :class:`Discoverer`.
+        methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts,
+            trust_microsoft365, schema, user_agent, clock, v2_protocol, v2_office365, scp_source, ad_site, cache:
+            As for :class:`Discoverer`.
 
     Returns:
         The settings, with the method and URL that answered and the trail of every attempt.
@@ -316,7 +323,7 @@ def discover(
     with Discoverer(
         methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=resolver,
         transport=transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
-        schema=schema, user_agent=user_agent, clock=clock, v2_protocol=v2_protocol, v2_office365=v2_office365,
-        scp_source=scp_source, ad_site=ad_site, cache=cache,
+        trust_microsoft365=trust_microsoft365, schema=schema, user_agent=user_agent, clock=clock,
+        v2_protocol=v2_protocol, v2_office365=v2_office365, scp_source=scp_source, ad_site=ad_site, cache=cache,
     ) as discoverer:  # fmt: skip
         return discoverer.discover(email, password, username=username, credentials=credentials)

@@ -136,6 +136,11 @@ def _build_parser() -> _Parser:
     )
     parser.add_argument("--ca-bundle", metavar="PATH", help="PEM file of CA certificates to trust")
     parser.add_argument("--allow-redirect", action="append", default=[], metavar="HOST", help="allow redirects to HOST")
+    parser.add_argument(
+        "--no-microsoft365",
+        action="store_true",
+        help="do not trust the built-in list of Microsoft 365 Autodiscover hosts; treat them like any other host",
+    )
     _add_protocol_options(parser)
     return parser
 
@@ -324,7 +329,9 @@ def read_secret(
     return secret
 
 
-def _isatty(stream: TextIO) -> bool:
+def _isatty(stream: TextIO | None) -> bool:
+    if stream is None:  # the descriptor is closed (0<&-, 1>&-)
+        return False
     try:
         return stream.isatty()
     except (OSError, ValueError):  # a closed or detached stream is no terminal
@@ -411,27 +418,42 @@ def _run(
     transport = RequestsTransport(
         ca_bundle=args.ca_bundle, connect_to=overrides, resolver=resolver if nameservers else None
     )
-    try:
-        discoverer = Discoverer(
+    scp_source = _scp_source(args, credentials)
+
+    def configured(approved: Sequence[str]) -> Discoverer:
+        return Discoverer(
             methods=methods,
             timeout=args.timeout,
             request_timeout=args.request_timeout,
             resolver=resolver,
             transport=transport,
-            allowed_hosts=args.allow_redirect,
+            allowed_hosts=[*args.allow_redirect, *approved],
+            trust_microsoft365=not args.no_microsoft365,
             schema=Schema(args.schema),
             v2_protocol=_v2_protocol(args.v2_protocol),
             v2_office365=args.v2_office365,
-            scp_source=_scp_source(args, credentials),
+            scp_source=scp_source,
             ad_site=args.ad_site,
         )
+
+    try:
+        configured(()).close()  # the options are checked once, before any I/O: a mistake is a usage error
     except InvalidArgumentError as exc:
         transport.close()
         # Name the options the user typed, not the library's argument names.
         message = str(exc).replace("allowed_hosts: ", "--allow-redirect: ").replace("ad_site ", "--ad-site ")
         parser.error(message)
-    with transport, discoverer:
-        return _report(lambda: discoverer.discover(args.email, credentials=credentials), args)
+
+    def attempt(approved: Sequence[str]) -> Settings:
+        with configured(approved) as discoverer:
+            return discoverer.discover(args.email, credentials=credentials)
+
+    from ._redirect_prompt import run_asking
+
+    # A closed stdin (0<&-) is None, and a person can only answer at a terminal.
+    interactive = not args.json and _isatty(sys.stdin) and _isatty(sys.stdout)
+    with transport:
+        return _report(lambda: run_asking(attempt, args.email, interactive=interactive), args)
 
 
 def _v2_protocol(name: str | None) -> V2Protocol | None:

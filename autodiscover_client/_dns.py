@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from logging import getLogger
 
@@ -18,6 +19,8 @@ from ._seams import SrvRecord
 logger = getLogger(__name__)
 
 DEFAULT_QUERY_TIMEOUT = 5.0
+_FIRST_BACKOFF = 0.1  # dns.resolver.Resolution's first retry back-off, in seconds
+_MIN_LOOKUP = 0.05  # with less time left than this, a lookup is not started (it would overrun)
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
@@ -92,23 +95,39 @@ class DnspythonResolver:
         return tuple(records)
 
     def resolve_addresses(self, host: str, *, timeout: float) -> Sequence[str]:
-        """Return the IPv4 addresses, then the IPv6 ones, of ``host``."""
+        """Return the IPv4 addresses, then the IPv6 ones, of ``host``.
+
+        ``timeout`` bounds both queries together, not each; an AAAA failure after A answered still
+        gives the IPv4 addresses.
+        """
+        deadline = time.monotonic() + timeout
         addresses: list[str] = []
         for rdtype in ("A", "AAAA"):
-            answer = self._query(host, rdtype, timeout)
+            try:
+                answer = self._query(host, rdtype, deadline - time.monotonic())
+            except ResolverError:
+                if addresses:
+                    break
+                raise
             if answer is not None and answer.rrset is not None:
                 addresses.extend(rdata.address for rdata in answer.rrset)
         return tuple(addresses)
 
     def _query(self, name: str, rdtype: str, timeout: float) -> dns.resolver.Answer | None:
-        lifetime = max(0.001, min(timeout, self._timeout))
+        bound = min(timeout, self._timeout)
+        if bound < _MIN_LOOKUP:
+            raise ResolverTimeoutError(f"{rdtype} lookup of {name} skipped: only {max(bound, 0):.3f}s left")
+        # dnspython sleeps its first back-off (0.1 s) after every nameserver failed and only then sees
+        # that the lifetime is spent; leave room for that sleep so the lookup ends by its bound. Below
+        # 0.2 s there is no room, and a silent nameserver may cost up to 0.075 s more than the bound.
+        lifetime = bound - _FIRST_BACKOFF if bound > 2 * _FIRST_BACKOFF else bound / 2
         try:
             qname = dns.name.from_text(name)
             return self._resolver.resolve(qname, rdtype, lifetime=lifetime, search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return None
         except dns.resolver.LifetimeTimeout as exc:
-            raise ResolverTimeoutError(f"{rdtype} lookup of {name} timed out after {lifetime:.1f}s") from exc
+            raise ResolverTimeoutError(f"{rdtype} lookup of {name} timed out after {bound:.1f}s") from exc
         except dns.resolver.NoNameservers as exc:
             raise ResolverError(f"{rdtype} lookup of {name} failed: no nameserver answered usefully") from exc
         except dns.exception.DNSException as exc:

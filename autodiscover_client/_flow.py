@@ -38,6 +38,7 @@ from ._pox import (
     parse_response,
 )
 from ._seams import Credentials, HttpRequest, HttpResponse, ScpRecord, SrvRecord
+from ._urls import url_refusal
 from ._v2 import V2Endpoint, V2Protocol
 
 logger = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ class Run:
     def trusts(self, host: str) -> bool:
         """Whether ``host`` may receive credentials (DESIGN §4 rule 3)."""
         host = host.lower().rstrip(".")
-        if host in self.approved_hosts or host in self.policy.allowed_hosts:
+        if host in self.approved_hosts or self.policy.listed(host):
             return True
         return registrable_domain(host) in self.trusted_sites
 
@@ -301,6 +302,12 @@ def _probe_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
 def _post_flow(run: Run, address: EmailAddress, method: Method, url: str) -> Flow[MethodResult]:
     """POST to ``url``, answering one 401 challenge and following URL redirects."""
     while True:
+        refusal = url_refusal(url)
+        if refusal is not None:
+            # An SRV target is DNS data: "evil.test\\@mail.example.com" would pass the domain check on
+            # urlsplit's reading and connect to evil.test on urllib3's (see _urls).
+            run.record(method, url, Outcome.INVALID_RESPONSE, address, error=f"not contacted: {refusal}")
+            return None
         key = (str(address).casefold(), normalise_url(url))
         if key in run.visited:
             run.record(method, url, Outcome.REDIRECT_LOOP, address, error="already tried in this run")

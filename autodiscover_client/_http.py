@@ -1,4 +1,11 @@
-"""``RequestsTransport``: the default transport, and the only module that imports requests and certifi."""
+"""``RequestsTransport``: the default transport, and the only module that imports requests and certifi.
+
+Every wait of an exchange is bounded by one deadline (DESIGN §3 "Deadline"): names are resolved with a
+:class:`~autodiscover_client.Resolver` (dnspython by default, never the system's unbounded
+``getaddrinfo``), connects and reads get the time left, and the response is read through
+``_response_limits``, which re-arms the socket timeout before every ``recv`` so that a server that
+trickles one byte a second cannot stretch the exchange past its deadline, not even inside one header line.
+"""
 
 from __future__ import annotations
 
@@ -18,16 +25,21 @@ import requests.adapters
 from ._errors import (
     ConnectError,
     ResolverError,
+    ResolverTimeoutError,
     ResponseTooLargeError,
     TLSError,
     TransportError,
     TransportTimeoutError,
 )
+from ._response_limits import HTTP_POOLS, HeadersTooLargeError, Limits, limited
 from ._seams import HttpRequest, HttpResponse, NtlmCredentials, Resolver
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024  # DESIGN §4 rule 6: bodies are capped (1 MiB by default)
+# DESIGN §4 rule 6: headers are capped too. http.client alone allows 100 lines of 64 KiB (6.4 MiB);
+# real Autodiscover answers carry about 1-2 KiB of headers.
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 _CHUNK = 16 * 1024
 
 
@@ -36,7 +48,12 @@ class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
 
     This is how an address override connects to ``127.0.0.1`` yet sends SNI for, and verifies the
     certificate of, ``autodiscover.example.com`` (urllib3's ``server_hostname``/``assert_hostname``).
+    Its pools read responses within the exchange's limits (``_response_limits``).
     """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(HTTP_POOLS)
 
     def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
@@ -63,8 +80,11 @@ class RequestsTransport:
         connect_to: Address overrides: ``{(host, port): (address, port)}``. The connection goes to the
             address while SNI, certificate verification and ``Host`` use the real name (like curl's
             ``--connect-to``).
-        resolver: If given, host names are resolved with it (A, then AAAA) instead of the system.
+        resolver: Resolves host names (A, then AAAA). By default a :class:`DnspythonResolver` with the
+            system's nameservers: unlike the system's ``getaddrinfo``, every lookup is bounded by the
+            exchange's timeout. ``/etc/hosts`` is therefore not consulted; use ``connect_to`` instead.
         max_body: The largest body accepted, in bytes.
+        max_header_bytes: The largest status line plus header block accepted, in bytes.
         session: A requests session to use (its redirect and verification settings are overridden).
     """
 
@@ -75,6 +95,7 @@ class RequestsTransport:
         connect_to: Mapping[tuple[str, int], tuple[str, int]] | None = None,
         resolver: Resolver | None = None,
         max_body: int = DEFAULT_MAX_BODY,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         session: requests.Session | None = None,
     ) -> None:
         self._verify = os.fspath(ca_bundle) if ca_bundle is not None else certifi.where()
@@ -83,6 +104,7 @@ class RequestsTransport:
         }
         self._resolver = resolver
         self._max_body = max_body
+        self._max_header_bytes = max_header_bytes
         self._session = session or requests.Session()
         self._session.trust_env = False  # no proxies or netrc credentials picked up behind the caller's back
         adapter = _PinnedNameAdapter()
@@ -140,15 +162,33 @@ class RequestsTransport:
         override = self._connect_to.get((host, port))
         if override is not None:
             return [override]
-        if self._resolver is None or _is_ip(host):
+        if _is_ip(host):
             return [None]
         try:
-            addresses = self._resolver.resolve_addresses(host, timeout=_left(deadline))
+            addresses = self._get_resolver().resolve_addresses(host, timeout=_left(deadline))
+        except ResolverTimeoutError as exc:
+            raise TransportTimeoutError(f"cannot resolve {host}: {exc}") from exc
         except ResolverError as exc:
             raise ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
             raise ConnectError(f"cannot resolve {host}: no A or AAAA records")
         return [(address, port) for address in addresses]
+
+    @property
+    def resolver(self) -> Resolver:
+        """The resolver host names are looked up with (created on first use when none was given).
+
+        Raises:
+            ResolverError: No resolver was given and the system's DNS configuration cannot be read.
+        """
+        return self._get_resolver()
+
+    def _get_resolver(self) -> Resolver:
+        if self._resolver is None:
+            from ._dns import DnspythonResolver  # late: reads /etc/resolv.conf only when a name needs it
+
+            self._resolver = DnspythonResolver()
+        return self._resolver
 
     def _send_to(
         self, request: HttpRequest, parts: Any, target: tuple[str, int] | None, deadline: float
@@ -192,6 +232,12 @@ class RequestsTransport:
 
     def _exchange(
         self, request: HttpRequest, url: str, headers: dict[str, str], deadline: float, *, keep_alive: bool = False
+    ) -> HttpResponse:
+        with limited(Limits(deadline=deadline, max_header_bytes=self._max_header_bytes)):
+            return self._exchange_within_limits(request, url, headers, deadline, keep_alive=keep_alive)
+
+    def _exchange_within_limits(
+        self, request: HttpRequest, url: str, headers: dict[str, str], deadline: float, *, keep_alive: bool
     ) -> HttpResponse:
         left = _left(deadline)
         try:
@@ -265,6 +311,8 @@ def _is_ip(host: str) -> bool:
 def _translate(exc: BaseException, url: str) -> TransportError:
     """Map requests/urllib3 errors to ours, most specific first (cf. httpx's map_httpcore_exceptions)."""
     text = _root_cause(exc)
+    if _caused_by(exc, HeadersTooLargeError):
+        return ResponseTooLargeError(text)
     if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
         return TLSError(f"TLS failed: {text}")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -276,6 +324,21 @@ def _translate(exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
         return ConnectError(f"{text}")
     return TransportError(f"{text}")
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is anywhere in the chain of wrapped errors (requests wraps urllib3 wraps ours)."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        if isinstance(item, kind):
+            return True
+        seen.add(id(item))
+        pending.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+    return False
 
 
 def _root_cause(exc: BaseException) -> str:

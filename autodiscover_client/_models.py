@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._urls import url_refusal
+
 _DATACLASS = {"frozen": True, "slots": True, "kw_only": True}
 
 
@@ -166,19 +168,12 @@ def is_web_url(text: str | None) -> bool:
 
     It says nothing about trust. Published responses do hold broken URLs: MS-OXDSCLI §4.4 prints
     ``https:/Internal.mail.Example.com/owa`` (corpus 02), and Z-Push sends an empty ``Url`` (corpus 15).
+    The reading is the strict one of :func:`~autodiscover_client._urls.url_refusal`, so that a URL
+    called well-formed here names the same host for every parser that later connects to it.
     """
-    if not text or text != text.strip() or any(ch.isspace() for ch in text):
+    if not text or url_refusal(text) is not None:
         return False
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
-    except ValueError:
-        return False
-    return (
-        parts.scheme.lower() in ("http", "https")
-        and bool(parts.hostname)
-        and text[len(parts.scheme) :].startswith("://")
-    )
+    return text[len(urlsplit(text).scheme) :].startswith("://")
 
 
 @dataclasses.dataclass(**_DATACLASS)

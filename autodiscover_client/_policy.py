@@ -84,16 +84,58 @@ def within(host: str, domains: Iterable[str]) -> bool:
     return site is not None and site in set(domains)
 
 
+# DESIGN §4 rule 3: the built-in allow-list of Microsoft 365 Autodiscover hosts. Exchange Online
+# tenants publish ``autodiscover.<domain>`` as a CNAME to the first host of each cloud, and their
+# Autodiscover answers redirect to the others (PROTOCOL.md §1.7 and §7: outlook.office365.com;
+# Microsoft's DNS set-up pages for each cloud; the Exchange Online PowerShell cloud tables).
+# Exact host names only: a sibling such as ``evil.outlook.com`` is not on the list.
+MICROSOFT365_HOSTS: frozenset[str] = frozenset(
+    {
+        # Worldwide (commercial, GCC)
+        "autodiscover.outlook.com",
+        "autodiscover-s.outlook.com",
+        "outlook.office365.com",
+        # US Government GCC High
+        "autodiscover.office365.us",
+        "autodiscover-s.office365.us",
+        "outlook.office365.us",
+        # US Government DoD
+        "autodiscover-s-dod.office365.us",
+        "outlook-dod.office365.us",
+        # Microsoft 365 operated by 21Vianet (China)
+        "autodiscover.partner.outlook.cn",
+        "autodiscover-s.partner.outlook.cn",
+        "partner.outlook.cn",
+        # Microsoft Cloud Deutschland (legacy; tenants migrated to worldwide, names still answer)
+        "autodiscover-outlook.office.de",
+        "outlook.office.de",
+    }
+)
+"""Microsoft 365 Autodiscover hosts trusted by default (switch off with ``trust_microsoft365=False``)."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RedirectPolicy:
-    """The caller's redirect settings: an approver callback and a list of hosts allowed outright."""
+    """The caller's redirect settings: an approver callback and hosts allowed outright.
+
+    Attributes:
+        approve: Asked about every redirect to a host that is not listed.
+        allowed_hosts: Exact host names (lower-case) that redirects may reach without asking.
+        trust_microsoft365: Whether the hosts in :data:`MICROSOFT365_HOSTS` count as listed.
+    """
 
     approve: RedirectApprover = deny_all
     allowed_hosts: frozenset[str] = frozenset()
+    trust_microsoft365: bool = True
+
+    def listed(self, host: str) -> bool:
+        """Whether ``host`` is allowed without asking: in ``allowed_hosts`` or the Microsoft 365 list."""
+        name = host.lower().rstrip(".")
+        return name in self.allowed_hosts or (self.trust_microsoft365 and name in MICROSOFT365_HOSTS)
 
     def allows(self, proposal: RedirectProposal) -> bool:
         """Whether to follow the proposal: listed hosts are allowed, others go to the approver."""
-        if proposal.host.lower().rstrip(".") in self.allowed_hosts:
+        if self.listed(proposal.host):
             return True
         return bool(self.approve(proposal))
 

@@ -172,6 +172,10 @@ def parse_response(body: bytes) -> Document:
     if head.startswith((b"<!doctype html", b"<html")):
         # Web sites on root domains and captive portals answer HTML (PROTOCOL.md §1.9): say so plainly.
         raise InvalidResponseError("an HTML page, not an Autodiscover response")
+    if body[:1] in _LEADING_SPACE:
+        # PHP servers (Z-Push, mailcow set-ups) often emit a new line before "<?xml": expat refuses a
+        # declaration that is not at the very start, yet the document is otherwise fine.
+        body = body.lstrip(b" \t\r\n")
     try:
         root = defusedxml.ElementTree.fromstring(body, forbid_dtd=True)
     except defusedxml.DefusedXmlException as exc:
@@ -193,6 +197,9 @@ def parse_response(body: bytes) -> Document:
     if response_ns == MOBILESYNC_NS:
         return _parse_mobilesync(response)
     raise InvalidResponseError(f"unknown Autodiscover response schema {response_ns!r}")
+
+
+_LEADING_SPACE = (b" ", b"\t", b"\r", b"\n")
 
 
 def _parse_error(error: Element, schema: Schema | None) -> ErrorDocument:

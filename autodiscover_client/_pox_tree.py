@@ -10,6 +10,8 @@ import functools
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
 
+from ._errors import InvalidResponseError
+
 _HTTPS_MS = "https://schemas.microsoft.com/"
 
 
@@ -86,11 +88,23 @@ def kept_children(element: Element, parsed: frozenset[str] = frozenset()) -> tup
     return tuple(kept)
 
 
+# The deepest real response nests about seven levels (Autodiscover/Response/Account/Protocol/Internal/
+# Protocol/ASUrl). A hostile body of 45,000 nested elements fits under the 1 MiB cap, and flattening it
+# to ever longer paths costs quadratic time, past any deadline: unknown blocks have bounded depth.
+MAX_DEPTH = 32
+
+
 def leaves(block: Element, path: str) -> list[tuple[str, str]]:
-    """The leaves under ``block`` as ``("path/Leaf", stripped text)``, iteratively (no recursion limit)."""
+    """The leaves under ``block`` as ``("path/Leaf", stripped text)``, iteratively (no recursion limit).
+
+    Raises:
+        InvalidResponseError: The block nests deeper than ``MAX_DEPTH`` levels.
+    """
     found: list[tuple[str, str]] = []
     stack = [(path, iter(list(children(block))))]
     while stack:
+        if len(stack) > MAX_DEPTH:
+            raise InvalidResponseError(f"the XML nests deeper than {MAX_DEPTH} levels: not an Autodiscover response")
         prefix, pending = stack[-1]
         item = next(pending, None)
         if item is None:

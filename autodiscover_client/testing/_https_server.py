@@ -11,12 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import datetime
 import hmac
+import http
 import http.server
 import shutil
 import socket
 import socketserver
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -37,9 +40,14 @@ __all__ = [
     "LocalAutodiscoverServer",
     "RecordedRequest",
     "ServerResponse",
+    "Wire",
+    "endless_body",
     "html_page",
     "redirect",
+    "reset_connection",
     "sequence",
+    "stall",
+    "trickle",
     "xml_response",
 ]
 
@@ -79,13 +87,57 @@ class RecordedRequest:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
 
+class Wire:
+    """The raw connection, for responses that misbehave on purpose (see :attr:`ServerResponse.stream`)."""
+
+    def __init__(self, connection: socket.socket, stopping: threading.Event) -> None:
+        self._connection = connection
+        self._stopping = stopping
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the server is shutting down (a stream should return soon)."""
+        return self._stopping.is_set()
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` as is. Raises ``OSError`` once the client has gone, which ends the stream."""
+        self._connection.sendall(data)
+
+    def wait(self, seconds: float | None) -> bool:
+        """Sleep up to ``seconds`` (``None``: until shutdown); return True if the server is shutting down."""
+        return self._stopping.wait(seconds)
+
+    def reset(self) -> None:
+        """Abort the TCP connection with a RST (SO_LINGER 0), as a crashing middlebox would."""
+        with contextlib.suppress(OSError):
+            self._connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            socket.socket.close(self._connection)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerResponse:
-    """What a host answers. Content-Length is added unless ``headers`` already sets one."""
+    """What a host answers. Content-Length is added unless ``headers`` already sets one.
+
+    ``stream``, if set, replaces all of that: the server calls it with the :class:`Wire` and it writes
+    whatever it likes (see :func:`stall`, :func:`trickle`, :func:`endless_body`, :func:`reset_connection`).
+    The connection is closed afterwards.
+    """
 
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    stream: Callable[[Wire], None] | None = None
+
+    def to_bytes(self) -> bytes:
+        """The response as HTTP/1.1 bytes on the wire (status line, headers, body)."""
+        try:
+            reason = http.HTTPStatus(self.status).phrase
+        except ValueError:
+            reason = ""
+        lines = [f"HTTP/1.1 {self.status} {reason}".rstrip(), *(f"{name}: {value}" for name, value in self.headers)]
+        if not any(name.lower() == "content-length" for name, _ in self.headers):
+            lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
 
 
 Handler: TypeAlias = Callable[[RecordedRequest], ServerResponse]
@@ -139,6 +191,44 @@ def sequence(*responses: ServerResponse) -> Handler:
     return handler
 
 
+def stall() -> ServerResponse:
+    """Read the request, then never answer (until the server shuts down)."""
+
+    def stream(wire: Wire) -> None:
+        wire.wait(None)
+
+    return ServerResponse(stream=stream)
+
+
+def trickle(response: ServerResponse, *, interval: float = 1.0, chunk: int = 1) -> ServerResponse:
+    """Send ``response`` (status line and headers included) ``chunk`` bytes every ``interval`` seconds."""
+    data = response.to_bytes()
+
+    def stream(wire: Wire) -> None:
+        for start in range(0, len(data), chunk):
+            wire.write(data[start : start + chunk])
+            if wire.wait(interval):
+                return
+
+    return ServerResponse(stream=stream)
+
+
+def endless_body(chunk: bytes = b"<Autodiscover>" * 1024) -> ServerResponse:
+    """Answer 200 without a Content-Length and send ``chunk`` after ``chunk`` until the client gives up."""
+
+    def stream(wire: Wire) -> None:
+        wire.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\n\r\n")
+        while not wire.stopping:
+            wire.write(chunk)
+
+    return ServerResponse(stream=stream)
+
+
+def reset_connection() -> ServerResponse:
+    """Read the request, then abort the connection with a TCP RST."""
+    return ServerResponse(stream=lambda wire: wire.reset())
+
+
 def _always(response: ServerResponse) -> Handler:
     return lambda _request: response
 
@@ -161,6 +251,8 @@ class _HostConfig:
     workers: list[threading.Thread] = field(default_factory=list)
     sni: dict[object, str | None] = field(default_factory=dict)
     closing: bool = False
+    stopping: threading.Event = field(default_factory=threading.Event)
+    complete_handshake: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -244,6 +336,11 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
         )
 
     def _send(self, response: ServerResponse) -> None:
+        if response.stream is not None:
+            self.close_connection = True
+            config = cast("_HostServer", self.server).config
+            response.stream(Wire(self.connection, config.stopping))
+            return
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
@@ -301,6 +398,9 @@ class _HostServer(http.server.ThreadingHTTPServer):
                     return
                 config.connections.add(conn)  # so close() can interrupt a stuck handshake or read
             if isinstance(conn, ssl.SSLSocket):
+                if not config.complete_handshake:
+                    config.stopping.wait()  # accept, read nothing, answer nothing: the ClientHello hangs
+                    return
                 conn.do_handshake()
             self.finish_request(conn, client_address)
         except OSError:
@@ -333,6 +433,7 @@ class _HostServer(http.server.ThreadingHTTPServer):
             self.shutdown()  # only after serve_forever() started: shutdown() would wait for ever otherwise
         with self.config.lock:
             self.config.closing = True
+            self.config.stopping.set()
             connections, workers = list(self.config.connections), list(self.config.workers)
         for conn in connections:
             # The descriptor, not the TLS layer: the worker thread still owns the SSL object.
@@ -391,6 +492,9 @@ class LocalAutodiscoverServer:
         address: str | None = None,
         credentials: tuple[str, str] | None = None,
         cert_hostnames: Sequence[str] | None = None,
+        cert_not_after: datetime.datetime | None = None,
+        self_signed: bool = False,
+        complete_handshake: bool = True,
     ) -> Endpoint:
         """Serve a virtual host on a listening socket of its own.
 
@@ -404,6 +508,9 @@ class LocalAutodiscoverServer:
                 get 401 with ``WWW-Authenticate: Basic realm="autodiscover"``; the handler is not called.
             cert_hostnames: names in the certificate (default ``[hostname]``); others simulate a
                 certificate issued for the wrong name.
+            cert_not_after: the certificate's expiry; a past date simulates an expired certificate.
+            self_signed: issue the certificate from a throwaway CA of its own, which clients do not trust.
+            complete_handshake: False accepts TCP connections but never answers the TLS ClientHello.
 
         Returns:
             Where the host really listens.
@@ -427,11 +534,18 @@ class LocalAutodiscoverServer:
             context = None
             if scheme == "https":
                 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-                self.ca.issue_cert(*(cert_hostnames or [name])).configure_cert(context)
+                issuer = trustme.CA() if self_signed else self.ca
+                not_before = cert_not_after - datetime.timedelta(days=30) if cert_not_after is not None else None
+                issuer.issue_cert(
+                    *(cert_hostnames or [name]), not_before=not_before, not_after=cert_not_after
+                ).configure_cert(context)
 
             def config(bound_port: int) -> _HostConfig:
                 endpoint = Endpoint(hostname=name, scheme=scheme, address=bind[0], port=bound_port)
-                return _HostConfig(endpoint=endpoint, handler=behaviour, credentials=credentials, owner=self)
+                return _HostConfig(
+                    endpoint=endpoint, handler=behaviour, credentials=credentials, owner=self,
+                    complete_handshake=complete_handshake,
+                )  # fmt: skip
 
             server = _HostServer(config, bind, context)
             self._servers[(name, scheme)] = server

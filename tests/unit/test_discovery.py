@@ -272,7 +272,7 @@ def test_approver_sees_proposal_and_approved_host_gets_credentials() -> None:
     target = "https://outlook.office365.com/autodiscover/autodiscover.xml"
     approver = RecordingApprover(allow=["outlook.office365.com"])
     transport = FakeTransport({ROOT: redirect_response(target), target: [unauthorized_response(), OK]})
-    settings = run(transport, methods=[Method.HTTPS_ROOT], approve_redirect=approver)
+    settings = run(transport, methods=[Method.HTTPS_ROOT], approve_redirect=approver, trust_microsoft365=False)
     assert target == settings.source.url
     assert [RedirectReason.URL_REDIRECT] == [p.reason for p in approver.proposals]
     assert (ROOT, target) == (approver.proposals[0].source, approver.proposals[0].target)

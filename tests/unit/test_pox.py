@@ -378,8 +378,10 @@ def test_unknown_blocks_are_flattened_in_document_order_at_any_depth() -> None:
     )
     assert (("Foo/A", "1"), ("Foo/B/C", "2"), ("Type", "EXHTTP"), ("Server", "s"), ("Bar", "3")) == protocol.elements
     assert protocol.internal is not None
-    deep = parse_protocol("<Type>IMAP</Type>" + "<X>" * 5000 + "leaf" + "</X>" * 5000)
-    assert ("/".join(["X"] * 5000), "leaf") == deep.elements[1]
+    deep = parse_protocol("<Type>IMAP</Type>" + "<X>" * 20 + "leaf" + "</X>" * 20)
+    assert ("/".join(["X"] * 20), "leaf") == deep.elements[1]
+    with pytest.raises(InvalidResponseError, match="deeper than"):  # past MAX_DEPTH: refused, not flattened
+        parse_protocol("<Type>IMAP</Type>" + "<X>" * 5000 + "leaf" + "</X>" * 5000)
 
 
 def test_the_first_of_a_repeated_element_wins_and_all_are_kept() -> None:
@@ -1115,3 +1117,41 @@ def test_the_unmutated_fuzz_seed_is_valid() -> None:
         p.security for p in document.protocols
     ]
     assert not any(p.security_conflict for p in document.protocols)
+
+
+def test_a_deeply_nested_body_is_refused_quickly() -> None:
+    """A body of 45,000 nested elements (under the 1 MiB cap) is refused as a typed error in well under a second."""
+    import time
+
+    from autodiscover_client import InvalidResponseError, parse_response
+
+    depth = 45_000
+    body = (
+        b'<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">'
+        b'<Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">'
+        b"<Account><Action>settings</Action>"
+        + b"<Protocol>" * depth
+        + b"x"
+        + b"</Protocol>" * depth
+        + b"</Account></Response></Autodiscover>"
+    )
+    start = time.perf_counter()
+    with pytest.raises(InvalidResponseError, match="deeper than"):
+        parse_response(body)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_white_space_before_the_xml_declaration_is_accepted() -> None:
+    """A new line before ``<?xml`` (common from PHP servers) does not make the document unreadable."""
+    from autodiscover_client import SettingsDocument, parse_response
+
+    body = (
+        b'\n\n<?xml version="1.0" encoding="utf-8"?>'
+        b'<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">'
+        b'<Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">'
+        b"<Account><Action>settings</Action><Protocol><Type>IMAP</Type><Server>imap.example.com</Server>"
+        b"</Protocol></Account></Response></Autodiscover>"
+    )
+    document = parse_response(body)
+    assert isinstance(document, SettingsDocument)
+    assert "imap.example.com" == document.protocols[0].server

@@ -250,18 +250,22 @@ def test_autodiscoverv1_continues_with_a_pox_post_without_sending_credentials_to
 
 
 def test_a_pox_url_outside_the_domain_needs_approval() -> None:
-    """The POX URL V2 names is a redirect target: outlook.office365.com is denied unless allowed."""
+    """The POX URL V2 names is a redirect target: with the Microsoft 365 list switched off,
+    outlook.office365.com is denied unless allowed; with it on (the default), it is followed."""
     exo = "https://outlook.office365.com/autodiscover/autodiscover.xml"
     routes: dict[str | tuple[str, str], HttpResponse] = {
         AUTO_V2 + V1: json_response({"Protocol": V1, "Url": exo}),
         exo: xml_response(settings_body(ews_url=EWS)),
     }
     with pytest.raises(DiscoveryError) as info:
-        run_v2(FakeTransport(routes), password="secret")
+        run_v2(FakeTransport(routes), password="secret", trust_microsoft365=False)
     assert Outcome.REDIRECT_DENIED == info.value.attempts[0].outcome
     assert "outlook.office365.com" in (info.value.attempts[0].error or "")
-    settings = run_v2(FakeTransport(routes), password="secret", allowed_hosts=["outlook.office365.com"])
+    settings = run_v2(
+        FakeTransport(routes), password="secret", allowed_hosts=["outlook.office365.com"], trust_microsoft365=False
+    )
     assert exo == settings.source.url
+    assert exo == run_v2(FakeTransport(routes), password="secret").source.url
 
 
 @pytest.mark.parametrize(

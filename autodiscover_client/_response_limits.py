@@ -1,0 +1,124 @@
+"""Response reading within an exchange's limits, for ``RequestsTransport`` (DESIGN §3 "Deadline", §4 rule 6).
+
+requests and urllib3 apply one socket timeout per ``recv``, so a server that sends a byte just before each
+timeout can hold an exchange open for ever, and http.client accepts up to 100 header lines of 64 KiB each.
+The connection classes here read responses through :class:`_DeadlineReader`, which re-arms the socket
+timeout to the time left before every ``recv`` and counts the bytes of the status line and headers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import http.client
+import io
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import urllib3
+import urllib3.connection
+
+_FALLBACK_MAX_HEADER_BYTES = 64 * 1024  # used only if a response is read outside ``limited()``
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Limits:
+    """The limits of one exchange: when it must be over, and how large its header block may be."""
+
+    deadline: float
+    max_header_bytes: int
+
+
+# The limits of the exchange running in this thread (or task). requests builds the response object deep
+# inside urllib3, in the caller's thread, so a context variable reaches it without any shared state.
+_LIMITS: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("autodiscover_http_limits", default=None)
+
+
+@contextlib.contextmanager
+def limited(limits: Limits) -> Iterator[None]:
+    """Apply ``limits`` to every response read in this context."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+class HeadersTooLargeError(http.client.HTTPException):
+    """The response's status line and headers exceeded the cap (raised inside urllib3, then translated)."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket reader that never waits past the deadline and counts the bytes of the header block."""
+
+    def __init__(self, sock: socket.socket, limits: Limits | None) -> None:
+        super().__init__()
+        self._sock = sock
+        self._io = sock.makefile("rb", buffering=0)  # keeps the socket's reference counting intact
+        self._timeout = sock.gettimeout()  # the per-read timeout urllib3 set
+        self._limits = limits
+        self.header_budget: int | None = None
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        if self._limits is not None:
+            left = self._limits.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the response did not arrive within the timeout")
+            self._sock.settimeout(left if self._timeout is None else min(left, self._timeout))
+        if self.header_budget is not None and self.count > self.header_budget:
+            raise HeadersTooLargeError(f"response headers too large: more than {self.header_budget} bytes")
+        count: int | None = self._io.readinto(buffer)
+        self.count += count or 0
+        return count
+
+    def close(self) -> None:
+        try:
+            self._io.close()
+        finally:
+            super().close()
+
+
+class _BoundedResponse(http.client.HTTPResponse):
+    """http.client's response, reading through :class:`_DeadlineReader` with a cap on the header block."""
+
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        limits = _LIMITS.get()
+        self.fp.close()  # the plain makefile() http.client made; ours replaces it
+        self._reader = _DeadlineReader(sock, limits)
+        self._max_header_bytes = limits.max_header_bytes if limits is not None else _FALLBACK_MAX_HEADER_BYTES
+        self.fp = io.BufferedReader(self._reader)
+
+    def begin(self) -> None:
+        self._reader.header_budget = self._max_header_bytes
+        try:
+            super().begin()
+        finally:
+            self._reader.header_budget = None
+
+
+class _HTTPConnection(urllib3.connection.HTTPConnection):
+    response_class = _BoundedResponse
+
+
+class _HTTPSConnection(urllib3.connection.HTTPSConnection):
+    response_class = _BoundedResponse
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+HTTP_POOLS: dict[str, type[urllib3.HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
+"""urllib3 pool classes by scheme whose connections read responses within the limits."""
