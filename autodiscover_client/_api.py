@@ -17,6 +17,7 @@ from ._errors import (
 )
 from ._flow import Found, discovery, ordered_methods
 from ._models import DEFAULT_ORDER, Method, Outcome, Settings, Source
+from ._options import check_discover_arguments, checked_options
 from ._policy import RedirectApprover, RedirectPolicy, deny_all
 from ._pox import Schema
 from ._run import Run
@@ -89,6 +90,11 @@ class Discoverer:
         parallel: bool = True,
         patience: float | None = DEFAULT_PATIENCE,
     ) -> None:
+        methods, schema, allowed_hosts = checked_options(
+            methods=methods, schema=schema, allowed_hosts=allowed_hosts, timeout=timeout,
+            request_timeout=request_timeout, user_agent=user_agent, approve_redirect=approve_redirect,
+            ad_site=ad_site, resolver=resolver, transport=transport, clock=clock, scp_source=scp_source, cache=cache,
+        )  # fmt: skip
         if patience is not None and not (patience >= 0 and math.isfinite(patience)):
             raise ValueError("patience must be None or a finite number of seconds >= 0")
         self.parallel = parallel
@@ -157,6 +163,7 @@ class Discoverer:
         credentials: Credentials | None = None,
     ) -> Settings:
         """Find the settings for ``email``. See :func:`discover`."""
+        check_discover_arguments(password, username, credentials)
         address = parse_email(email)
         if credentials is not None and password is not None:
             raise ValueError("pass either password or credentials, not both")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
-import getpass
 import io
 import json
 import os
@@ -20,7 +19,20 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ._batch import BatchProgress, BatchResult
-from ._cli import EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, PASSWORD_VARIABLE, _Parser, _positive, parse_resolve
+from ._cli import (
+    EXIT_FOUND,
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    PASSWORD_VARIABLE,
+    UsageError,
+    _Parser,
+    _positive,
+    check_ca_bundle,
+    parse_nameservers,
+    parse_resolve,
+    printable,
+    read_secret,
+)
 from ._models import DEFAULT_ORDER, MICROSOFT_ORDER, Method
 from ._pox import Schema
 
@@ -38,8 +50,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Discover the settings of many mailboxes (one address per line, or a CSV file).",
         epilog=(
             "Input: one address per line ('#' starts a comment), or CSV with an 'email' column (else the first "
-            "column is used). Passwords: one password for every address, from --password-stdin, "
-            f"${PASSWORD_VARIABLE} or a prompt on a terminal (with --username for a service account). A CSV "
+            "column is used). Passwords: one password for every address, from --password-stdin, else "
+            f"${PASSWORD_VARIABLE}, else a prompt on a terminal (with --username for a service account); an empty "
+            "one is an error (use --anonymous). A CSV "
             "'password' column is refused unless --allow-password-column is given: plain-text password files "
             "are a risk. Output: one line per address (JSON Lines or CSV), appended as each result is ready; "
             "--resume skips the addresses already in --output. "
@@ -82,10 +95,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _methods(args: argparse.Namespace) -> tuple[Method, ...]:
     """``--methods``/``--order``, kept here so the single command's options can grow independently."""
-    if not args.methods:
+    if args.methods is None:
         return MICROSOFT_ORDER if args.order == "microsoft" else DEFAULT_ORDER
+    names = [name.strip().lower() for name in args.methods.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"--methods {args.methods!r}: name at least one method, e.g. --methods srv")
+    if Method.SCP.value in names:
+        raise UsageError("--methods scp: batch runs have no --scp option (use 'autodiscover EMAIL --scp DC')")
     try:
-        return tuple(Method(name.strip().lower()) for name in args.methods.split(",") if name.strip())
+        return tuple(Method(name) for name in names)
     except ValueError:
         raise ValueError(f"--methods {args.methods!r}: choose from " + ", ".join(m.value for m in Method)) from None
 
@@ -231,16 +249,9 @@ class _ProgressBar:
 
 
 def _shared_password(args: argparse.Namespace) -> str | None:
-    if args.anonymous:
-        return None
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    from_env = os.environ.get(PASSWORD_VARIABLE)
-    if from_env is not None:
-        return from_env
-    if sys.stdin.isatty() and args.file != "-":
-        return getpass.getpass(f"Password for {args.username or 'every address'}: ")
-    return None
+    """The one password: ``--password-stdin``, else the variable, else a prompt (the single command's order)."""
+    prompt = f"Password for {args.username or 'every address'}: "
+    return read_secret(args, sys.stdin, variable=PASSWORD_VARIABLE, prompt=prompt, can_prompt=args.file != "-")
 
 
 def run_batch(argv: Sequence[str]) -> int:
@@ -257,16 +268,17 @@ def run_batch(argv: Sequence[str]) -> int:
     try:
         methods = _methods(args)
         overrides = dict(parse_resolve(item) for item in args.resolve)
-        from ._dns import parse_nameserver
-
-        nameservers = [parse_nameserver(item) for item in args.nameserver]
+        nameservers = parse_nameservers(args.nameserver)
+        check_ca_bundle(args.ca_bundle)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.file == "-" and sys.stdin is None:
+        parser.error("the input is '-' but standard input is closed")
     try:
         text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8-sig").read()  # noqa: SIM115
         addresses, passwords = read_addresses(text, csv_hint=args.file.lower().endswith(".csv"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        sys.stderr.write(f"autodiscover batch: cannot read {args.file}: {exc}\n")
+        sys.stderr.write(printable(f"autodiscover batch: cannot read {args.file}: {exc}") + "\n")
         return EXIT_USAGE
     if passwords is not None and not args.allow_password_column:
         sys.stderr.write(
@@ -283,7 +295,10 @@ def run_batch(argv: Sequence[str]) -> int:
             continue
         todo.append((address, passwords[position] if passwords is not None else None))
     skipped = len(addresses) - len(todo)
-    shared = _shared_password(args)
+    try:
+        shared = _shared_password(args)
+    except UsageError as exc:
+        parser.error(str(exc))
     return _execute(args, todo, skipped, shared, fmt, methods, overrides, nameservers)
 
 

@@ -7,13 +7,23 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import json
+import math
 import os
+import ssl
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from ._errors import AuthenticationError, DiscoveryError, InvalidEmailError, RedirectDeniedError
+from ._errors import (
+    AuthenticationError,
+    DiscoveryError,
+    InvalidArgumentError,
+    InvalidEmailError,
+    RedirectDeniedError,
+)
 from ._models import DEFAULT_ORDER, MICROSOFT_ORDER, Attempt, Method, Outcome, Settings
 from ._pox import Schema
 from ._seams import BasicCredentials, BearerCredentials, Credentials, NtlmCredentials, ScpSource
@@ -25,22 +35,69 @@ PASSWORD_VARIABLE = "AUTODISCOVER_PASSWORD"  # noqa: S105 - the variable's name,
 TOKEN_VARIABLE = "AUTODISCOVER_TOKEN"  # noqa: S105 - the variable's name, not a secret
 METHOD_ALIASES = {"v2": Method.V2_JSON}
 AUTH_CHOICES = ("basic", "ntlm", "negotiate", "bearer")
+MIN_SECONDS, MAX_SECONDS = 0.001, 86400.0  # below a millisecond nothing can answer; above a day is a typo
+# Characters that could forge or hide output on a terminal (RFC 9839 §4 / UTS #39 "bidi" tricks): C0, DEL
+# and C1 (Cc), format characters such as U+202E (Cf), line and paragraph separators, and the unprintable.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Cn", "Zl", "Zp"})
+_DASH_HINT = "an address starting with '-' goes after '--', e.g. autodiscover -- -user@example.com"
+
+
+class UsageError(ValueError):
+    """A command-line mistake found after parsing: reported like argparse's own errors, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse with exit code 2 and, when ``--json`` was given, a JSON report on stdout as well."""
+
+    json_errors = False
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        unrecognized = message.partition("unrecognized arguments: ")[2].split()
+        if "the following arguments are required" in message or any(
+            word.startswith("-") and "@" in word for word in unrecognized
+        ):
+            message += f" ({_DASH_HINT})"
+        if self.json_errors:
+            json.dump({"error": message, "kind": "UsageError"}, sys.stdout, indent=2)
+            sys.stdout.write("\n")
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def wants_json(arguments: Sequence[str]) -> bool:
+    """Whether ``--json`` is among the options (not after ``--``), so even a usage error is reported as JSON."""
+    options = arguments[: arguments.index("--")] if "--" in arguments else arguments
+    # argparse also accepts an unambiguous prefix ("--js"); only --json starts with "--j".
+    return any(len(option) >= 3 and "--json".startswith(option) for option in options)
+
+
+def printable(text: str) -> str:
+    """``text`` with every control, format or separator character escaped (``\\x0a``, ``\\u202e``).
+
+    Server-supplied strings reach a terminal here: an ``&#10;`` in a DisplayName would otherwise print a
+    forged "EWS: https://attacker.example/" line, and U+202E would reverse what follows it.
+    """
+    return "".join(_escape(ch) if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _build_parser() -> _Parser:
     parser = _Parser(
         prog="autodiscover",
         description="Find a mail account's server settings the way Outlook does (Autodiscover).",
         epilog=(
-            "The password comes from --password-stdin, $AUTODISCOVER_PASSWORD, or a prompt on a terminal; "
-            "with --auth bearer the token comes from $AUTODISCOVER_TOKEN, --password-stdin or a prompt; "
-            "never from an argument. 'autodiscover demo' runs a self-contained demonstration; "
+            "The password comes from --password-stdin, else $AUTODISCOVER_PASSWORD, else a prompt on a terminal; "
+            "with --auth bearer the token comes from --password-stdin, else $AUTODISCOVER_TOKEN, else a prompt; "
+            "never from an argument; an empty one is an error (use --anonymous to send none). "
+            "An address starting with '-' goes after '--'. With --json every report, failures included, is one "
+            "JSON object on stdout; otherwise failures go to stderr. "
+            "'autodiscover demo' runs a self-contained demonstration; "
             "'autodiscover batch FILE' discovers many addresses (see 'autodiscover batch --help'). "
             "Exit codes: 0 found, 1 not found, 2 bad usage or address, 3 credentials rejected."
         ),
@@ -71,7 +128,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="once a lower-priority candidate answers, how long higher-priority ones still get "
         "('none': wait for each until its own timeout, the sequential answer; 0: first answer wins; default 0.5)",
     )
-    parser.add_argument("--timeout", type=_positive, default=30.0, help="overall deadline in seconds")
+    parser.add_argument("--timeout", type=_positive, default=30.0, help="overall deadline in seconds (0.001-86400)")
     parser.add_argument(
         "--request-timeout", type=_positive, default=10.0, help="per DNS query / HTTP exchange, seconds"
     )
@@ -129,6 +186,11 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be positive")
+    # nan compares false with everything, and inf or 1e-300 would hang or fail at once: refuse them here.
+    if not math.isfinite(value) or not MIN_SECONDS <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a number of seconds from {MIN_SECONDS:g} to {MAX_SECONDS:g}"
+        )
     return value
 
 
@@ -145,35 +207,99 @@ def _patience(text: str) -> float | None:
 
 
 def parse_resolve(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
-    """Parse ``HOST:PORT:ADDR[:PORT2]`` (``ADDR`` may be ``[v6]`` or a bare IPv6 address).
+    """Parse ``HOST:PORT:ADDR[:PORT2]`` (``ADDR`` an IP address; IPv6 as ``[v6]`` or bare without ``PORT2``).
 
     Raises:
-        ValueError: The text has the wrong shape.
+        ValueError: The text has the wrong shape; the message names ``--resolve`` and the expected shape.
     """
-    try:
-        host, port_text, rest = text.split(":", 2)
-        port = int(port_text)
-    except ValueError:
-        raise ValueError(f"--resolve {text!r}: expected HOST:PORT:ADDR[:PORT2]") from None
-    target_port = port
+    shape = f"--resolve {text!r}: expected HOST:PORT:ADDR[:PORT2] (ADDR an IP address, IPv6 in [brackets] with PORT2)"
+    host, _, after = text.partition(":")
+    port_text, _, rest = after.partition(":")
+    port = _port(port_text, shape)
     if rest.startswith("["):
-        address, _, tail = rest[1:].partition("]")
-        if tail:
-            target_port = int(tail.lstrip(":"))
+        address, bracket, tail = rest[1:].partition("]")
+        if not bracket or (tail and not tail.startswith(":")):
+            raise ValueError(shape)
+        target_port = _port(tail[1:], shape) if tail else port
     elif rest.count(":") == 1:
         address, _, tail = rest.partition(":")
-        target_port = int(tail)
+        target_port = _port(tail, shape)
     else:
-        address = rest
-    if not host or not address or not (0 < port < 65536 and 0 < target_port < 65536):
-        raise ValueError(f"--resolve {text!r}: expected HOST:PORT:ADDR[:PORT2]")
+        address, target_port = rest, port
+    if not host or any(ch.isspace() for ch in host) or printable(host) != host:
+        raise ValueError(shape)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ValueError(shape) from None
     return (host.lower().rstrip("."), port), (address, target_port)
+
+
+def _port(text: str, shape: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise ValueError(shape)
+    return int(text)
+
+
+def parse_nameservers(items: Sequence[str]) -> list[tuple[str, int]]:
+    """Parse every ``--nameserver`` value; the error names the option and the expected shape."""
+    from ._dns import parse_nameserver
+
+    result = []
+    for item in items:
+        try:
+            result.append(parse_nameserver(item))
+        except ValueError:
+            raise ValueError(
+                f"--nameserver {item!r}: bad nameserver, expected ADDR, ADDR:PORT, [V6] or [V6]:PORT "
+                "(an IP address, PORT 1-65535)"
+            ) from None
+    return result
+
+
+def check_ca_bundle(path: str | None) -> None:
+    """Refuse a ``--ca-bundle`` that is missing, unreadable or holds no PEM certificate, before any I/O."""
+    if path is None:
+        return
+    if not path:
+        raise UsageError("--ca-bundle '': expected the path of a PEM file of CA certificates")
+    try:
+        with open(path, "rb") as handle:
+            pem = handle.read()
+    except OSError as exc:
+        raise UsageError(f"--ca-bundle {path!r}: {exc.strerror or 'cannot be read'}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise UsageError(f"--ca-bundle {path!r}: no PEM certificate ('-----BEGIN CERTIFICATE-----') in the file")
+    try:
+        ssl.create_default_context(cafile=path)  # the same parser the transport will use
+    except (ssl.SSLError, ValueError):
+        raise UsageError(f"--ca-bundle {path!r}: not a usable PEM file of CA certificates") from None
+
+
+def _check_extras(args: argparse.Namespace, methods: Sequence[Method]) -> None:
+    """Refuse combinations that could only fail later: an absent extra, or Method.SCP without a DC."""
+    if Method.SCP in methods and not args.scp:
+        raise UsageError("--methods scp needs --scp LDAP_HOST[:PORT] (the domain controller to ask)")
+    if args.auth in ("ntlm", "negotiate") and not _importable("spnego"):
+        raise UsageError(f"--auth {args.auth} needs the ntlm extra: pip install 'autodiscover-client[ntlm]'")
+    if args.scp and not _importable("ldap3"):
+        raise UsageError("--scp needs the ad extra: pip install 'autodiscover-client[ad]'")
+
+
+def _importable(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
 
 
 def _methods(args: argparse.Namespace) -> tuple[Method, ...]:
     methods: tuple[Method, ...] = MICROSOFT_ORDER if args.order == "microsoft" else DEFAULT_ORDER
-    if args.methods:
+    if args.methods is not None:
         names = [name.strip().lower() for name in args.methods.split(",") if name.strip()]
+        if not names:
+            raise UsageError(f"--methods {args.methods!r}: name at least one method, e.g. --methods srv")
         try:
             methods = tuple(METHOD_ALIASES.get(name) or Method(name) for name in names)
         except ValueError:
@@ -184,31 +310,75 @@ def _methods(args: argparse.Namespace) -> tuple[Method, ...]:
     return methods
 
 
-def _secret(args: argparse.Namespace, stdin: TextIO) -> str | None:
-    """The password, or with ``--auth bearer`` the token: never from an argument (DESIGN §4 rule 7)."""
-    if args.auth != "bearer":
-        return _password(args, stdin)
+def read_secret(
+    args: argparse.Namespace, stdin: TextIO | None, *, variable: str, prompt: str, what: str = "password",
+    can_prompt: bool = True,
+) -> str | None:  # fmt: skip
+    """The password (or token): never from an argument (DESIGN §4 rule 7).
+
+    One order for both: ``--anonymous`` (none), else ``--password-stdin``, else ``$variable``, else a
+    prompt when standard input is a terminal, else none. ``stdin`` is ``None`` when the descriptor is
+    closed (``0<&-``). A token loses surrounding white space; a password only the line break.
+
+    Raises:
+        UsageError: The secret is empty (``--anonymous`` is the way to send none), or stdin cannot be read.
+    """
     if args.anonymous:
         return None
-    from_env = os.environ.get(TOKEN_VARIABLE)
-    if from_env:
-        return from_env.strip()
+    clean: Callable[[str], str] = str.strip if what == "token" else (lambda text: text.rstrip("\r\n"))
     if args.password_stdin:
-        return stdin.readline().strip()
-    if stdin.isatty():
-        return getpass.getpass("Bearer token: ").strip()
-    return None
+        if stdin is None:
+            raise UsageError(f"--password-stdin: standard input is closed, so there is no {what} to read")
+        try:
+            secret = clean(stdin.readline())
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UsageError(f"--password-stdin: cannot read standard input ({type(exc).__name__})") from None
+        source = "--password-stdin read"
+    elif variable in os.environ:
+        secret, source = clean(os.environ[variable]), f"${variable} is"
+    elif can_prompt and stdin is not None and _isatty(stdin):
+        try:
+            secret = clean(getpass.getpass(prompt))
+        except EOFError:
+            secret = ""
+        source = "the prompt got"
+    else:
+        return None
+    if not secret:
+        raise UsageError(f"{source} an empty {what}; use --anonymous to send no credentials")
+    return secret
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    if stream is None:  # the descriptor is closed (0<&-, 1>&-)
+        return False
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):  # a closed or detached stream is no terminal
+        return False
+
+
+def _secret(args: argparse.Namespace, stdin: TextIO | None) -> str | None:
+    """The password, or with ``--auth bearer`` the token."""
+    if args.auth == "bearer":
+        return read_secret(args, stdin, variable=TOKEN_VARIABLE, prompt="Bearer token: ", what="token")
+    prompt = f"Password for {args.username or args.email}: "
+    return read_secret(args, stdin, variable=PASSWORD_VARIABLE, prompt=prompt)
 
 
 def _credentials(args: argparse.Namespace, secret: str | None) -> Credentials | None:
+    """The credentials; :class:`InvalidCredentialsError` (never showing the secret) becomes a usage error."""
     if secret is None:
         return None
-    if args.auth == "bearer":
-        return BearerCredentials(secret, username=args.username)
-    user = args.username or args.email
-    if args.auth in ("ntlm", "negotiate"):
-        return NtlmCredentials(user, secret, protocol=args.auth)
-    return BasicCredentials(user, secret)
+    try:
+        if args.auth == "bearer":
+            return BearerCredentials(secret, username=args.username)
+        user = args.username or args.email
+        if args.auth in ("ntlm", "negotiate"):
+            return NtlmCredentials(user, secret, protocol=args.auth)
+        return BasicCredentials(user, secret)
+    except InvalidArgumentError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _scp_source(args: argparse.Namespace, credentials: Credentials | None) -> ScpSource | None:
@@ -226,19 +396,6 @@ def _scp_source(args: argparse.Namespace, credentials: Credentials | None) -> Sc
     return Ldap3ScpSource(args.scp, ca_bundle=args.ca_bundle)
 
 
-def _password(args: argparse.Namespace, stdin: TextIO) -> str | None:
-    if args.anonymous:
-        return None
-    if args.password_stdin:
-        return stdin.readline().rstrip("\r\n")
-    from_env = os.environ.get(PASSWORD_VARIABLE)
-    if from_env is not None:
-        return from_env
-    if stdin.isatty():
-        return getpass.getpass(f"Password for {args.username or args.email}: ")
-    return None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -251,15 +408,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_batch(arguments[1:])
     parser = _build_parser()
+    parser.json_errors = wants_json(arguments)
     args = parser.parse_args(arguments)
     try:
         methods = _methods(args)
         overrides = dict(parse_resolve(item) for item in args.resolve)
-        from ._dns import parse_nameserver
-
-        nameservers = [parse_nameserver(item) for item in args.nameserver]
+        nameservers = parse_nameservers(args.nameserver)
+        check_ca_bundle(args.ca_bundle)
+        _check_extras(args, methods)
+        credentials = _credentials(args, _secret(args, sys.stdin))
     except ValueError as exc:
         parser.error(str(exc))
+    return _run(parser, args, methods, overrides, nameservers, credentials)
+
+
+def _run(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    methods: tuple[Method, ...],
+    overrides: dict[tuple[str, int], tuple[str, int]],
+    nameservers: list[tuple[str, int]],
+    credentials: Credentials | None,
+) -> int:
     from ._api import Discoverer
     from ._dns import DnspythonResolver
     from ._http import RequestsTransport
@@ -268,11 +438,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     transport = RequestsTransport(
         ca_bundle=args.ca_bundle, connect_to=overrides, resolver=resolver if nameservers else None
     )
-    credentials = _credentials(args, _secret(args, sys.stdin))
     scp_source = _scp_source(args, credentials)
 
-    def attempt(approved: Sequence[str]) -> Settings:
-        with Discoverer(
+    def configured(approved: Sequence[str]) -> Discoverer:
+        return Discoverer(
             methods=methods,
             timeout=args.timeout,
             request_timeout=args.request_timeout,
@@ -287,12 +456,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             v2_office365=args.v2_office365,
             scp_source=scp_source,
             ad_site=args.ad_site,
-        ) as discoverer:
+        )
+
+    try:
+        configured(()).close()  # the options are checked once, before any I/O: a mistake is a usage error
+    except InvalidArgumentError as exc:
+        transport.close()
+        # Name the options the user typed, not the library's argument names.
+        message = str(exc).replace("allowed_hosts: ", "--allow-redirect: ").replace("ad_site ", "--ad-site ")
+        parser.error(message)
+
+    def attempt(approved: Sequence[str]) -> Settings:
+        with configured(approved) as discoverer:
             return discoverer.discover(args.email, credentials=credentials)
 
     from ._redirect_prompt import run_asking
 
-    interactive = not args.json and sys.stdin.isatty() and sys.stdout.isatty()
+    # A closed stdin (0<&-) is None, and a person can only answer at a terminal.
+    interactive = not args.json and _isatty(sys.stdin) and _isatty(sys.stdout)
     with transport:
         return _report(lambda: run_asking(attempt, args.email, interactive=interactive), args)
 
@@ -302,24 +483,26 @@ def _v2_protocol(name: str | None) -> V2Protocol | None:
 
 
 def _report(run: Callable[[], Settings], args: argparse.Namespace) -> int:
+    """Print the result: success on stdout; a failure as JSON on stdout with --json, else on stderr."""
     out = sys.stdout
     try:
         settings = run()
     except InvalidEmailError as exc:
-        _emit_failure(out, args.json, str(exc), type(exc).__name__, ())
+        _emit_failure(args.json, str(exc), type(exc).__name__, args.email)
         return EXIT_USAGE
     except DiscoveryError as exc:
         if args.json:
             json.dump(exc.to_dict(), out, indent=2)
             out.write("\n")
         else:
-            out.write(exc.message + "\n")
-            _print_trail(out, exc.attempts)
+            err = sys.stderr
+            err.write(printable(exc.message) + "\n")
+            print_trail(err, exc.attempts)
             if isinstance(exc, RedirectDeniedError):
                 hosts = sorted({_denied_host(a) for a in exc.attempts if a.outcome is Outcome.REDIRECT_DENIED} - {""})
                 if hosts:
-                    flags = " ".join(f"--allow-redirect {host}" for host in hosts)
-                    out.write(
+                    flags = printable(" ".join(f"--allow-redirect {host}" for host in hosts))
+                    err.write(
                         f"\nRedirects outside the mail domain were denied. If you trust them, run again with: {flags}\n"
                     )
         return EXIT_CREDENTIALS if isinstance(exc, AuthenticationError) else EXIT_NOT_FOUND
@@ -330,7 +513,7 @@ def _report(run: Callable[[], Settings], args: argparse.Namespace) -> int:
     else:
         print_summary(out, settings)
         if args.trace:
-            _print_trail(out, settings.attempts)
+            print_trail(out, settings.attempts)
     return EXIT_FOUND
 
 
@@ -342,28 +525,32 @@ def _denied_host(attempt: Attempt) -> str:
     return text.split(marker, 1)[1].split(" ", 1)[0]
 
 
-def _emit_failure(out: TextIO, as_json: bool, message: str, kind: str, attempts: Sequence[Attempt]) -> None:
+def _emit_failure(as_json: bool, message: str, kind: str, email: str) -> None:
     if as_json:
-        json.dump({"error": message, "kind": kind, "attempts": [a.to_dict() for a in attempts]}, out, indent=2)
-        out.write("\n")
+        json.dump({"error": message, "kind": kind, "email": email, "attempts": []}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
     else:
-        sys.stderr.write(f"autodiscover: {message}\n")
+        sys.stderr.write(f"autodiscover: {printable(message)}\n")
 
 
 def print_summary(out: TextIO, settings: Settings) -> None:
-    """Write a human-readable summary of ``settings``."""
-    out.write(f"Settings for {settings.email}\n")
-    out.write(f"  found by {settings.source.method.name} at {settings.source.url}\n")
+    """Write a human-readable summary of ``settings``; server-supplied text is escaped (:func:`printable`)."""
+
+    def line(text: str) -> None:
+        out.write(printable(text) + "\n")
+
+    line(f"Settings for {settings.email}")
+    line(f"  found by {settings.source.method.name} at {settings.source.url}")
     if settings.user and settings.user.display_name:
-        out.write(f"  user: {settings.user.display_name}\n")
+        line(f"  user: {settings.user.display_name}")
     if settings.ews_url:
-        out.write(f"  EWS: {settings.ews_url}\n")
+        line(f"  EWS: {settings.ews_url}")
     if settings.activesync_url:
-        out.write(f"  ActiveSync: {settings.activesync_url}\n")
+        line(f"  ActiveSync: {settings.activesync_url}")
     if settings.v2_protocol and settings.v2_url:
-        out.write(f"  V2 {settings.v2_protocol}: {settings.v2_url}\n")
+        line(f"  V2 {settings.v2_protocol}: {settings.v2_url}")
     for url in settings.insecure_urls:
-        out.write(f"  WARNING: plain-http URL in the answer, not used: {url}\n")
+        line(f"  WARNING: plain-http URL in the answer, not used: {url}")
     for protocol in settings.protocols:
         where = protocol.server or ""
         if protocol.port is not None:
@@ -371,10 +558,11 @@ def print_summary(out: TextIO, settings: Settings) -> None:
         security = protocol.security.value if protocol.security else "?"
         note = "  (SSL/Encryption contradict the port)" if protocol.security_conflict else ""
         login = f"  login {protocol.login_name}" if protocol.login_name else ""
-        out.write(f"  {protocol.type:<8} {where or '-'}  {security}{login}{note}\n")
+        line(f"  {protocol.type:<8} {where or '-'}  {security}{login}{note}")
 
 
-def _print_trail(out: TextIO, attempts: Sequence[Attempt]) -> None:
+def print_trail(out: TextIO, attempts: Sequence[Attempt]) -> None:
+    """Write the numbered trail; server-supplied text (URLs, errors) is escaped (:func:`printable`)."""
     out.write("Trail:\n")
     for number, attempt in enumerate(attempts, 1):
-        out.write(f"  {number:>2}. {attempt.describe()} [{attempt.elapsed:.3f}s]\n")
+        out.write(f"  {number:>2}. {printable(attempt.describe())} [{attempt.elapsed:.3f}s]\n")

@@ -15,6 +15,12 @@ import socket
 import sys
 from collections.abc import Sequence
 
+DESCRIPTION = (
+    "Run discovery against servers this command starts itself: a DNS server and HTTPS hosts on 127.0.0.1 "
+    "with a throwaway CA, so nothing leaves the machine. It shows Outlook's fallback: SRV points at a dead "
+    "host, the root domain is a web site, and autodiscover.example.test answers after a 401 challenge. "
+    "Needs the testing extra."
+)
 DOMAIN = "example.test"
 EMAIL = f"demo.user@{DOMAIN}"
 
@@ -29,7 +35,7 @@ def _dead_port() -> int:
 
 def run_demo(argv: Sequence[str]) -> int:
     """Run the demonstration; return the CLI exit code."""
-    parser = argparse.ArgumentParser(prog="autodiscover demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="autodiscover demo", description=DESCRIPTION)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(list(argv))
     try:
@@ -43,7 +49,7 @@ def run_demo(argv: Sequence[str]) -> int:
         )
         return 2
     from ._api import Discoverer
-    from ._cli import print_summary
+    from ._cli import print_summary, print_trail, printable
     from ._dns import DnspythonResolver
     from ._errors import DiscoveryError
     from ._http import RequestsTransport
@@ -89,15 +95,14 @@ def run_demo(argv: Sequence[str]) -> int:
             try:
                 settings = discoverer.discover(EMAIL, password)
             except DiscoveryError as exc:
-                print(json.dumps(exc.to_dict(), indent=2) if args.json else str(exc))
+                print(json.dumps(exc.to_dict(), indent=2) if args.json else printable(str(exc)))
                 return 1
         if args.json:
             print(json.dumps(settings.to_dict(), indent=2))
             return 0
         print_summary(sys.stdout, settings)
-        print("\nTrail:")
-        for number, attempt in enumerate(settings.attempts, 1):
-            print(f"  {number:>2}. {attempt.describe()} [{attempt.elapsed:.3f}s]")
+        print()
+        print_trail(sys.stdout, settings.attempts)
         hosts = sorted({f"{scheme} {host}" for scheme, host, _ in web.credentials_seen()})
         print(f"\nCredentials arrived at: {', '.join(hosts) or 'nowhere'} (and nowhere else).")
     return 0

@@ -4,6 +4,8 @@ Everything this package raises derives from :class:`AutodiscoverError`::
 
     AutodiscoverError
     ├── InvalidEmailError            the caller's address cannot be used (local fault, before any I/O)
+    ├── InvalidArgumentError         another argument has the wrong type or value (before any I/O)
+    │   └── InvalidCredentialsError  credentials that cannot be sent (the message never shows the secret)
     ├── DiscoveryError               discovery ran and found no settings (carries the trail)
     │   ├── AuthenticationError      endpoints rejected the credentials and nothing succeeded
     │   ├── RedirectDeniedError      the only ways forward were redirects the policy denied
@@ -17,7 +19,8 @@ Everything this package raises derives from :class:`AutodiscoverError`::
     └── ResolverError                a DNS lookup failed (not: "no such name", which is an empty answer)
         └── ResolverTimeoutError     the DNS lookup timed out
 
-:func:`discover` raises only :class:`InvalidEmailError` and :class:`DiscoveryError` subclasses; the others
+:func:`discover` raises only :class:`InvalidEmailError`, :class:`InvalidArgumentError` and :class:`DiscoveryError`
+subclasses; the others
 are what the seams raise, and each ends up as one failed attempt in the trail.
 """
 
@@ -39,6 +42,21 @@ class InvalidEmailError(AutodiscoverError, ValueError):
 
     Raised before any I/O: the address has no or several unquoted ``@``, an invalid local part,
     an invalid domain (IDNA 2008), or a domain that is a public suffix.
+    """
+
+
+class InvalidArgumentError(AutodiscoverError, ValueError, TypeError):
+    """An argument other than the address has the wrong type or value.
+
+    Raised before any I/O by :func:`discover`, :class:`Discoverer` and the credential classes. It is both
+    a ``ValueError`` and a ``TypeError``, so code catching either of the built-in errors keeps working.
+    """
+
+
+class InvalidCredentialsError(InvalidArgumentError):
+    """Credentials that cannot be sent: the wrong type, an empty token, or characters HTTP forbids.
+
+    The message names the field and the rule, never the secret itself (DESIGN §4 rule 7).
     """
 
 

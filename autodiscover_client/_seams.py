@@ -7,9 +7,31 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 import time
+import unicodedata
 from collections.abc import Sequence
 from typing import Protocol
+
+from ._errors import InvalidCredentialsError
+
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+def _check_text(value: object, field: str, *, secret: bool) -> str:
+    """Refuse a non-str or a value with control characters (RFC 7230 §3.2.6 / RFC 7617 §2: no CTL).
+
+    The message names the field only: a secret must never reach an error, a log or the trail.
+    """
+    if not isinstance(value, str):
+        raise InvalidCredentialsError(f"the {field} must be a str, not {type(value).__name__}")
+    # Cc is C0, DEL and C1; Zl/Zp are line breaks to some consumers; Cs cannot even be encoded.
+    bad = next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs")), None)
+    if bad is not None:
+        shown = "" if secret else f" (U+{ord(bad):04X})"
+        raise InvalidCredentialsError(f"the {field} contains a control character{shown}, which HTTP forbids")
+    return value
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,12 +64,22 @@ class BasicCredentials:
     """A user name and password for HTTP Basic authentication (RFC 7617), sent only over verified TLS.
 
     The password never appears in ``repr()``.
+
+    Raises:
+        InvalidCredentialsError: A non-str field, a ``:`` in the user name (RFC 7617 §2: the first colon
+            ends it), or a control character in either field. The message never shows the password.
     """
 
     username: str
     password: str = dataclasses.field(repr=False)
 
     scheme = "Basic"
+
+    def __post_init__(self) -> None:
+        _check_text(self.username, "user name", secret=False)
+        if ":" in self.username:
+            raise InvalidCredentialsError("the user name of BasicCredentials must not contain ':' (RFC 7617 §2)")
+        _check_text(self.password, "password", secret=True)
 
     def authorization(self) -> str:
         """Return the ``Authorization`` header value."""
@@ -63,12 +95,29 @@ class BearerCredentials:
     ``authorization_uri`` is surfaced on the attempt (``Attempt.authorization_uri``) so the caller can.
     Exchange Online switched Basic off for Autodiscover in 2022 (PROTOCOL.md §5). The token never
     appears in ``repr()``.
+
+    Raises:
+        InvalidCredentialsError: The token is not a str, is empty, or has a character outside RFC 6750's
+            ``b64token`` (which also keeps CR/LF out of the header). The message never shows the token.
     """
 
     token: str = dataclasses.field(repr=False)
     username: str | None = None
 
     scheme = "Bearer"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.token, str):
+            raise InvalidCredentialsError(f"the bearer token must be a str, not {type(self.token).__name__}")
+        if not self.token:
+            raise InvalidCredentialsError("the bearer token is empty")
+        if not _B64TOKEN.fullmatch(self.token):
+            raise InvalidCredentialsError(
+                "the bearer token has a character RFC 6750 §2.1 does not allow "
+                "(only letters, digits, '-._~+/', then '=' padding)"
+            )
+        if self.username is not None:
+            _check_text(self.username, "user name", secret=False)
 
     def authorization(self) -> str:
         """Return the ``Authorization`` header value."""
@@ -88,6 +137,9 @@ class NtlmCredentials:
         password: The password.
         protocol: ``"ntlm"`` (answers only ``WWW-Authenticate: NTLM``) or ``"negotiate"`` (answers only
             ``Negotiate``). The scheme never changes because a server asked (DESIGN §4 rule 5).
+
+    Raises:
+        InvalidCredentialsError: A non-str field or a control character in either (never showing the password).
     """
 
     username: str
@@ -95,6 +147,8 @@ class NtlmCredentials:
     protocol: str = "ntlm"
 
     def __post_init__(self) -> None:
+        _check_text(self.username, "user name", secret=False)
+        _check_text(self.password, "password", secret=True)
         if self.protocol not in ("ntlm", "negotiate"):
             raise ValueError(f"protocol must be 'ntlm' or 'negotiate', not {self.protocol!r}")
 

@@ -99,7 +99,8 @@ def test_rejected_credentials_exit_3(servers: tuple[LocalDnsServer, LocalAutodis
         EMAIL, "--methods", "https_root", *network_args(dns_server, web), env={"AUTODISCOVER_PASSWORD": PASSWORD}
     )
     assert 3 == result.returncode, result.stdout + result.stderr
-    assert "rejected" in result.stdout
+    assert "rejected" in result.stderr  # human failure reports go to stderr, stdout stays empty
+    assert "" == result.stdout
     assert PASSWORD not in result.stdout + result.stderr
 
 

@@ -1,0 +1,276 @@
+"""Command-line mistakes are usage errors (exit 2) with a clear message, never a traceback; checked before I/O.
+
+These run ``main()`` in-process: every case here stops before any socket is opened.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autodiscover_client import _cli
+from autodiscover_client._batch_cli import run_batch
+from autodiscover_client._cli import main, parse_resolve, printable
+
+EMAIL = "user@good.test"
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUTODISCOVER_PASSWORD", raising=False)
+    monkeypatch.delenv("AUTODISCOVER_TOKEN", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_io(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if discovery would start: every case must be refused up front."""
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise AssertionError("discovery started")
+
+    monkeypatch.setattr(_cli, "_run", refuse)
+
+
+def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, str]:
+    with pytest.raises(SystemExit) as caught:
+        main(list(argv))
+    assert 2 == caught.value.code
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return out, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([EMAIL, "--anonymous", "--methods", ","], "--methods ','"),
+        ([EMAIL, "--anonymous", "--methods", " "], "name at least one method"),
+        ([EMAIL, "--anonymous", "--timeout", "nan"], "--timeout"),
+        ([EMAIL, "--anonymous", "--timeout", "inf"], "--timeout"),
+        ([EMAIL, "--anonymous", "--timeout", "1e-300"], "--timeout"),
+        ([EMAIL, "--anonymous", "--request-timeout", "-inf"], "--request-timeout"),
+        ([EMAIL, "--anonymous", "--nameserver", "127.0.0.1:"], "--nameserver '127.0.0.1:'"),
+        ([EMAIL, "--anonymous", "--nameserver", "[::1]x"], "ADDR:PORT"),
+        ([EMAIL, "--anonymous", "--resolve", "a:443:1.2.3.4:xyz"], "--resolve 'a:443:1.2.3.4:xyz'"),
+        ([EMAIL, "--anonymous", "--resolve", "a:443:[::1"], "HOST:PORT:ADDR"),
+        ([EMAIL, "--anonymous", "--resolve", "a:443:[::1]8443"], "HOST:PORT:ADDR"),
+        ([EMAIL, "--anonymous", "--resolve", "a:443:not-an-ip"], "ADDR an IP address"),
+        ([EMAIL, "--anonymous", "--resolve", "a:x:1.2.3.4"], "HOST:PORT:ADDR"),
+        ([EMAIL, "--anonymous", "--resolve", "a:443:1.2.3.4:70000"], "HOST:PORT:ADDR"),
+        ([EMAIL, "--anonymous", "--ca-bundle", "/nonexistent/ca.pem"], "--ca-bundle '/nonexistent/ca.pem'"),
+        ([EMAIL, "--anonymous", "--ca-bundle", ""], "--ca-bundle ''"),
+        ([EMAIL, "--anonymous", "--methods", "scp"], "needs --scp"),
+        (["-user@x.test", "--anonymous"], "autodiscover -- -user@example.com"),
+    ],
+)
+def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    """Each is refused with exit 2 and a message naming the option and the expected shape."""
+    _, err = usage_error(capsys, *argv)
+    assert message in err
+    assert "invalid literal" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--allow-redirect", "a b"], "--allow-redirect: 'a b'"), (["--ad-site", "a\x01"], "--ad-site must be")],
+)
+def test_options_checked_by_the_library_name_the_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], message: str
+) -> None:
+    """Checks made by Discoverer come back as usage errors naming the command-line option (no I/O yet)."""
+    monkeypatch.undo()  # the real _run: Discoverer refuses before any socket is opened
+    monkeypatch.delenv("AUTODISCOVER_PASSWORD", raising=False)
+    _, err = usage_error(capsys, EMAIL, "--anonymous", *argv)
+    assert message in err
+
+
+def test_a_ca_bundle_that_is_not_pem_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A file without certificates, or with a broken one, is refused before any I/O."""
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
+    for path in (text, broken, tmp_path):
+        _, err = usage_error(capsys, EMAIL, "--anonymous", "--ca-bundle", str(path))
+        assert f"--ca-bundle {str(path)!r}" in err
+
+
+@pytest.mark.parametrize(("auth", "module", "extra"), [("ntlm", "spnego", "ntlm"), ("negotiate", "spnego", "ntlm")])
+def test_a_missing_extra_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, auth: str, module: str, extra: str
+) -> None:
+    """--auth ntlm without pyspnego says which extra to install, before asking for a password."""
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import spnego` raise ImportError
+    _, err = usage_error(capsys, EMAIL, "--auth", auth, "--password-stdin")
+    assert f"autodiscover-client[{extra}]" in err
+
+
+def test_scp_without_the_ad_extra_is_named(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """--scp without ldap3 names the ad extra."""
+    monkeypatch.setitem(sys.modules, "ldap3", None)
+    _, err = usage_error(capsys, EMAIL, "--anonymous", "--scp", "dc.good.test")
+    assert "autodiscover-client[ad]" in err
+
+
+def test_an_address_after_double_dash_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`autodiscover -- -user@x.test` reaches discovery with the address as given."""
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(_cli, "_run", lambda parser, args, *rest: seen.setdefault("email", args.email) and 0)
+    assert 0 == main(["--anonymous", "--", "-user@x.test"])
+    assert "-user@x.test" == seen["email"]
+
+
+def test_json_usage_errors_are_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    """With --json a usage error prints {"error", "kind": "UsageError"} on stdout and argparse's message on stderr."""
+    for argv in ([EMAIL, "--json", "--methods", ","], ["--json"], [EMAIL, "--js", "--timeout", "nan"]):
+        out, err = usage_error(capsys, *argv)
+        report = json.loads(out)
+        assert "UsageError" == report["kind"]
+        assert report["error"] in err
+
+
+def test_without_json_usage_errors_leave_stdout_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    """Human failure reports go to stderr only, and a mistyped option gets no hint about "-" addresses."""
+    out, _ = usage_error(capsys, EMAIL, "--methods", ",")
+    assert "" == out
+    out, err = usage_error(capsys, "--bogus", "--", EMAIL)
+    assert "" == out
+    assert "unrecognized arguments: --bogus\n" in err  # no hint about '-' addresses for a mistyped option
+
+
+def test_a_bad_address_with_json_includes_the_raw_email(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    """{"error", "kind", "email", "attempts"}, email as typed; checked before any I/O."""
+    monkeypatch.undo()  # _run is real here: the address is refused before a socket is opened
+    monkeypatch.delenv("AUTODISCOVER_PASSWORD", raising=False)
+    assert 2 == main(["x@@y.test", "--json", "--anonymous"])
+    report = json.loads(capsys.readouterr().out)
+    assert {"error", "kind", "email", "attempts"} <= set(report)
+    assert "x@@y.test" == report["email"]
+
+
+# --- secrets: closed stdin, empty values, one precedence ---------------------------------------------------
+
+
+def secret_of(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: io.StringIO | None) -> Any:
+    """What main() would authenticate with (discovery itself is replaced)."""
+    seen: dict[str, Any] = {}
+
+    def capture(parser: object, args: object, methods: object, overrides: object, ns: object, credentials: Any) -> int:
+        seen["credentials"] = credentials
+        return 0
+
+    monkeypatch.setattr(_cli, "_run", capture)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert 0 == main([EMAIL, *argv])
+    return seen["credentials"]
+
+
+@pytest.mark.parametrize("argv", [[], ["--auth", "bearer"], ["--auth", "ntlm"]])
+def test_closed_stdin_means_no_password(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    """`0<&-` leaves sys.stdin None: no prompt is possible, so discovery runs without credentials."""
+    assert secret_of(monkeypatch, *argv, stdin=None) is None
+
+
+@pytest.mark.parametrize("argv", [["--password-stdin"], ["--password-stdin", "--auth", "bearer"]])
+def test_password_stdin_with_closed_stdin_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    """--password-stdin cannot read a closed stdin: a clear usage error, not AttributeError."""
+    monkeypatch.setattr(sys, "stdin", None)
+    _, err = usage_error(capsys, EMAIL, *argv)
+    assert "standard input is closed" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "stdin", "source"),
+    [
+        (["--password-stdin"], {}, "", "--password-stdin"),
+        (["--password-stdin"], {}, "\n", "--password-stdin"),
+        ([], {"AUTODISCOVER_PASSWORD": ""}, "", "$AUTODISCOVER_PASSWORD"),
+        (["--auth", "bearer", "--password-stdin"], {}, "  \n", "--password-stdin"),
+        (["--auth", "bearer"], {"AUTODISCOVER_TOKEN": " "}, "", "$AUTODISCOVER_TOKEN"),
+    ],
+)
+def test_an_empty_secret_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    argv: list[str], env: dict[str, str], stdin: str, source: str,
+) -> None:  # fmt: skip
+    """An empty password or token is never sent: exit 2, saying so and pointing at --anonymous."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    _, err = usage_error(capsys, EMAIL, *argv)
+    assert source in err
+    assert "empty" in err
+    assert "--anonymous" in err
+
+
+@pytest.mark.parametrize(("auth", "variable"), [("basic", "AUTODISCOVER_PASSWORD"), ("bearer", "AUTODISCOVER_TOKEN")])
+def test_stdin_flag_beats_the_environment_for_password_and_token(
+    monkeypatch: pytest.MonkeyPatch, auth: str, variable: str
+) -> None:
+    """One order for both: --password-stdin, then the variable, then a prompt."""
+    monkeypatch.setenv(variable, "fromenv")
+    credentials = secret_of(monkeypatch, "--auth", auth, "--password-stdin", stdin=io.StringIO("fromstdin\n"))
+    assert "fromstdin" == (credentials.token if auth == "bearer" else credentials.password)
+    credentials = secret_of(monkeypatch, "--auth", auth, stdin=io.StringIO(""))
+    assert "fromenv" == (credentials.token if auth == "bearer" else credentials.password)
+
+
+def test_an_unsendable_token_is_a_usage_error_without_the_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CR/LF inside the token is refused up front, and neither stream shows it."""
+    monkeypatch.setenv("AUTODISCOVER_TOKEN", "tok-SECRET\r\nX-Injected: yes")
+    out, err = usage_error(capsys, EMAIL, "--auth", "bearer", "--json")
+    assert "SECRET" not in out + err
+    assert "RFC 6750" in json.loads(out)["error"]
+
+
+# --- output escaping, parse_resolve, demo help ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("a\nEWS: x", "a\\x0aEWS: x"), ("a\r", "a\\x0d"), ("\x1b[2J", "\\x1b[2J"), ("x\u202ey", "x\\u202ey"),
+     ("x\x85y", "x\\x85y"), ("x\u2028y", "x\\u2028y"), ("x\u200by", "x\\u200by"), ("Zoë Ünïcode", "Zoë Ünïcode")],
+)  # fmt: skip
+def test_printable_escapes_control_format_and_separator_characters(text: str, shown: str) -> None:
+    """Cc (C0, DEL, C1), Cf (U+202E …), Zl and Zp are escaped visibly; ordinary letters are kept."""
+    assert shown == printable(text)
+
+
+def test_parse_resolve_accepts_the_documented_shapes() -> None:
+    """IPv4 with and without PORT2, IPv6 bracketed with PORT2, and bare IPv6."""
+    assert (("a.test", 443), ("127.0.0.1", 443)) == parse_resolve("A.test.:443:127.0.0.1")
+    assert (("a.test", 443), ("127.0.0.1", 8443)) == parse_resolve("a.test:443:127.0.0.1:8443")
+    assert (("a.test", 443), ("::1", 8443)) == parse_resolve("a.test:443:[::1]:8443")
+    assert (("a.test", 443), ("::1", 443)) == parse_resolve("a.test:443:[::1]")
+    assert (("a.test", 443), ("::1", 443)) == parse_resolve("a.test:443:::1")
+
+
+def test_demo_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """`autodiscover demo --help` shows a description without reST markup."""
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out
+    assert "throwaway CA" in out
+
+
+def test_batch_shares_the_checks(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`autodiscover batch` refuses the same mistakes: empty --methods, empty password, closed stdin."""
+    for argv in (["list.txt", "--anonymous", "--methods", ","], ["list.txt", "--anonymous", "--timeout", "nan"]):
+        with pytest.raises(SystemExit) as caught:
+            run_batch(argv)
+        assert 2 == caught.value.code
+    monkeypatch.setattr(sys, "stdin", None)
+    with pytest.raises(SystemExit) as caught:
+        run_batch(["-", "--anonymous"])
+    assert 2 == caught.value.code
+    assert "standard input is closed" in capsys.readouterr().err
