@@ -13,6 +13,7 @@ import http.client
 import ipaddress
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -369,19 +370,24 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
+_POOL_PREFIX = re.compile(r"^_?\w*Connection(?:Pool)?\([^)]*\): ")
+_OBJECT_PREFIX = re.compile(r"^<[^>]* object at 0x[0-9a-f]+>: ")
+
+
 def _root_cause(exc: BaseException) -> str:
-    """The innermost message, without urllib3's pool and object reprs."""
+    """The innermost message, without urllib3's pool and object reprs or its ``('Connection aborted.', …)`` tuples."""
     seen: BaseException = exc
-    while True:
-        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        nested = nested or getattr(seen, "reason", None) if not isinstance(nested, BaseException) else nested
-        if not isinstance(nested, BaseException) or nested is seen:
+    for _ in range(10):  # chains are short; the bound only guards against a cycle
+        nested = next((arg for arg in seen.args if isinstance(arg, BaseException)), None)
+        if nested is None:
+            reason = getattr(seen, "reason", None)
+            nested = reason if isinstance(reason, BaseException) else None
+        if nested is None or nested is seen:
             break
         seen = nested
     message = str(seen)
     # urllib3 prefixes "HTTPSConnection(host=..., port=...): " or an object repr; the trail has the URL.
-    if message.startswith(("HTTPSConnection(", "HTTPConnection(", "<")) and "): " in message:
-        message = message.split("): ", 1)[1]
-    elif "object at 0x" in message and ": " in message:
-        message = message.split(": ", 1)[1]
+    message = _OBJECT_PREFIX.sub("", _POOL_PREFIX.sub("", message))
+    if type(seen).__module__ == "http.client" and type(seen).__name__ not in message:
+        message = f"{type(seen).__name__}: {message}" if message else type(seen).__name__
     return message or type(seen).__name__

@@ -26,3 +26,22 @@ def test_the_transport_refuses_a_url_with_a_backslash_before_connecting() -> Non
     """Even if a caller's core hands it one, the transport never sends to an ambiguous URL."""
     with RequestsTransport() as transport, pytest.raises(TransportError, match="characters"):
         transport.send(HttpRequest(method="GET", url="https://127.0.0.1\\@example.com/"), timeout=1.0)
+
+
+def test_transport_errors_read_without_urllib3_reprs() -> None:
+    """The trail gets the innermost message, not ``('Connection aborted.', BadStatusLine(...))`` or pool reprs."""
+    import http.client
+
+    import requests
+    import urllib3.exceptions
+
+    from autodiscover_client._http import _translate
+
+    aborted = requests.exceptions.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", http.client.BadStatusLine("HELLO WORLD"))
+    )
+    assert "BadStatusLine: HELLO WORLD" == str(_translate(aborted, "https://x.example/"))
+    refused = requests.exceptions.ConnectionError(
+        "_HTTPSConnection(host='127.0.0.1', port=443): Failed to establish a new connection: [Errno 111] refused"
+    )
+    assert "Failed to establish a new connection: [Errno 111] refused" == str(_translate(refused, "https://x.example/"))
