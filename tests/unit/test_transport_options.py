@@ -32,7 +32,7 @@ def test_transport_errors_read_without_urllib3_reprs() -> None:
     """The trail gets the innermost message, not ``('Connection aborted.', BadStatusLine(...))`` or pool reprs."""
     import http.client
 
-    import requests
+    import requests  # noqa: TID251 -- the test builds the exceptions requests raises, to check their mapping
     import urllib3.exceptions
 
     from autodiscover_client._http import _translate
