@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from ._urls import url_refusal
 
-_DATACLASS = {"frozen": True, "slots": True, "kw_only": True}
 
 
 class Method(enum.Enum):
@@ -106,7 +105,7 @@ class Security(enum.Enum):
     TLS = "tls"
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Attempt:
     """One step of discovery, as recorded in the trail. Never holds headers or secrets.
 
@@ -146,7 +145,7 @@ class Attempt:
         return to_plain(self)  # type: ignore[no-any-return]
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
     """Which method and URL produced the settings."""
 
@@ -154,7 +153,7 @@ class Source:
     url: str
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     """The ``User`` block of an Outlook response (PROTOCOL.md §3.2); mobilesync fills name and address."""
 
@@ -178,7 +177,7 @@ def is_web_url(text: str | None) -> bool:
     return text[len(urlsplit(text).scheme) :].startswith("://")
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class OwaUrl:
     """An ``OWAUrl`` with the authentication methods from its ``AuthenticationMethod`` attribute."""
 
@@ -197,7 +196,7 @@ class OwaUrl:
         return is_web_url(self.url)
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class WebEndpoint:
     """An ``Internal`` or ``External`` block of a ``WEB`` protocol."""
 
@@ -206,7 +205,7 @@ class WebEndpoint:
     as_url: str | None = None
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class MapiEndpoint:
     """A ``MailStore`` or ``AddressBook`` block of a ``mapiHttp`` protocol."""
 
@@ -214,7 +213,7 @@ class MapiEndpoint:
     external_url: str | None = None
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class NetworkRequirements:
     """The ISP address range a ``Protocol`` applies to (``NetworkRequirements``)."""
 
@@ -224,7 +223,7 @@ class NetworkRequirements:
     ipv6_end: str | None = None
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ProtocolSettings:
     """One ``Protocol`` element, with every documented child typed (PROTOCOL.md §3.5).
 
@@ -305,7 +304,7 @@ class ProtocolSettings:
         return ((value >> 22) & 0x3F, (value >> 16) & 0x3F, value & 0x7FFF)
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class AlternativeMailbox:
     """An ``AlternativeMailbox`` entry (delegate, archive, team mailbox …)."""
 
@@ -317,7 +316,7 @@ class AlternativeMailbox:
     server: str | None = None
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class MobileSyncServer:
     """A mobilesync ``Server``: ``MobileSync`` (the ActiveSync URL) or ``CertEnroll`` (MS-ASCMD §2.2.3)."""
 
@@ -332,7 +331,7 @@ class MobileSyncServer:
         return is_web_url(self.url)
 
 
-@dataclasses.dataclass(**_DATACLASS)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """What discovery found: the typed settings, where they came from, and the trail.
 

@@ -222,6 +222,6 @@ with LocalDnsServer() as dns_server, LocalAutodiscoverServer() as web:
 
 discover("jane@example.com", "pw", "EXAMPLE\\jane")  # type: ignore[call-arg]  # options are keyword-only
 Discoverer(DEFAULT_ORDER)  # type: ignore[call-arg]  # so are Discoverer's
-# Not pinned yet: `settings.email = ...` should fail here, but _models.py passes frozen/kw_only to
-# dataclass() through `**_DATACLASS`, which mypy cannot see, so type checkers think results are mutable.
+settings.email = "other@example.com"  # type: ignore[misc]  # results are frozen
+Source(Method.SRV, "https://x.example/")  # type: ignore[call-arg]  # and keyword-only
 discover(b"jane@example.com")  # type: ignore[arg-type]  # the address is text
