@@ -220,8 +220,11 @@ class _SimulatedExecutor:
 # recommends 250 ms and allows down to 10 ms. Here each https candidate starts this long after the one
 # before it (or as soon as every higher-priority candidate has finished), so that when the first
 # candidate is alive the others do not compete with it for the CPU and the GIL, while a dead candidate
-# still costs only this much. Directory lookups (SRV, SCP) are cheap and start at once.
-STAGGER = 0.025
+# still costs only this much. 40 ms lets a live root that answers within it (the benchmark's floor is
+# about 24 ms) finish before the next TLS handshake starts; the dead-root target (floor + stagger +
+# patience within 1.1 x (floor + patience), benchmarks/bench_dead_candidates.py) bounds it from above.
+# Directory lookups (SRV, SCP) are cheap and start at once.
+STAGGER = 0.04
 
 
 class _State(enum.Enum):
