@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from ._urls import url_refusal
 
 
-
 class Method(enum.Enum):
     """A way of finding an Autodiscover endpoint (DESIGN §3, PROTOCOL.md §1)."""
 
