@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ._api import DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Discoverer
+from ._api import DEFAULT_PATIENCE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Discoverer
 from ._cache import Cache, MemoryCache
 from ._errors import AuthenticationError, DiscoveryError, InvalidEmailError
 from ._models import DEFAULT_ORDER, Method, Settings
@@ -169,9 +169,12 @@ def discover_many(
     transport: Transport | None = None,
     approve_redirect: RedirectApprover | None = None,
     allowed_hosts: Iterable[str] = (),
+    trust_microsoft365: bool = True,
     schema: Schema = Schema.OUTLOOK,
     user_agent: str = DEFAULT_USER_AGENT,
     clock: Clock | None = None,
+    parallel: bool = True,
+    patience: float | None = DEFAULT_PATIENCE,
 ) -> BatchResults:
     """Discover the settings of many addresses, for migrations; results stream as they are ready.
 
@@ -187,8 +190,9 @@ def discover_many(
         progress: Called in the iterating thread after each result, with a :class:`BatchProgress`.
         cache: Where winning endpoints are remembered; by default a :class:`MemoryCache` for this batch,
             so that later addresses of a domain go straight to its endpoint.
-        methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts, schema,
-            user_agent, clock: As for :class:`Discoverer`; ``timeout`` is per address.
+        methods, timeout, request_timeout, resolver, transport, approve_redirect, allowed_hosts,
+            trust_microsoft365, schema, user_agent, clock, parallel, patience: As for :class:`Discoverer`;
+            ``timeout`` is per address.
 
     Returns:
         An iterator of :class:`BatchResult` (one per address) with running :class:`BatchStats`.
@@ -217,8 +221,8 @@ def discover_many(
     discoverer = Discoverer(
         methods=methods, timeout=timeout, request_timeout=request_timeout, resolver=shared_resolver,
         transport=shared_transport, approve_redirect=approve_redirect, allowed_hosts=allowed_hosts,
-        schema=schema, user_agent=user_agent, clock=clock,
-        cache=cache if cache is not None else MemoryCache(clock=clock),
+        trust_microsoft365=trust_microsoft365, schema=schema, user_agent=user_agent, clock=clock,
+        cache=cache if cache is not None else MemoryCache(clock=clock), parallel=parallel, patience=patience,
     )  # fmt: skip
 
     def one(index: int, address: str) -> BatchResult:

@@ -332,3 +332,18 @@ def test_bad_arguments_fail_at_once(kwargs: dict[str, object], message: str) -> 
     """Argument errors are raised by the call itself, before any address is read."""
     with pytest.raises(ValueError, match=message):
         discover_many([], resolver=FakeResolver(), transport=FakeTransport(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_batch_options_reach_each_discovery() -> None:
+    """``parallel``, ``patience`` and ``trust_microsoft365`` are passed to the discoverer of every address."""
+    from autodiscover_client import MICROSOFT365_HOSTS, Method
+
+    office = sorted(MICROSOFT365_HOSTS)[0]
+    target = f"https://{office}/autodiscover/autodiscover.xml"
+    transport = FakeTransport(
+        {root("d0.example"): redirect_response(target), target: xml_response(settings_body(ews_url=EWS))}
+    )
+    kwargs = {"resolver": FakeResolver(), "transport": transport, "methods": [Method.HTTPS_ROOT]}
+    assert ["found"] == [r.status for r in discover_many(["a@d0.example"], parallel=False, patience=None, **kwargs)]  # type: ignore[arg-type]
+    denied = list(discover_many(["a@d0.example"], trust_microsoft365=False, **kwargs))  # type: ignore[arg-type]
+    assert ["not_found"] == [r.status for r in denied]
