@@ -26,6 +26,7 @@ from ._cli import (
     PASSWORD_VARIABLE,
     UsageError,
     _Parser,
+    _patience,
     _positive,
     check_ca_bundle,
     parse_nameservers,
@@ -89,6 +90,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ca-bundle", metavar="PATH", help="PEM file of CA certificates to trust")
     parser.add_argument("--allow-redirect", action="append", default=[], metavar="HOST", help="allow redirects to HOST")
+    parser.add_argument(
+        "--no-microsoft365", action="store_true", help="do not trust the built-in Microsoft 365 Autodiscover hosts"
+    )
+    parser.add_argument("--sequential", action="store_true", help="try each address's candidates one at a time")
+    parser.add_argument(
+        "--patience", type=_patience, default=0.5, metavar="SECONDS",
+        help="as for 'autodiscover': how long higher-priority candidates still get ('none' or seconds; default 0.5)",
+    )  # fmt: skip
     parser.add_argument("--schema", choices=[s.value for s in Schema], default="outlook", help="response schema")
     return parser
 
@@ -338,6 +347,7 @@ def _execute(
                 ordered=not args.as_completed, progress=progress, cache=DiskCache() if args.cache else None,
                 methods=methods, timeout=args.timeout, request_timeout=args.request_timeout, resolver=resolver,
                 transport=transport, allowed_hosts=args.allow_redirect, schema=Schema(args.schema),
+                trust_microsoft365=not args.no_microsoft365, parallel=not args.sequential, patience=args.patience,
             ) as results,
         ):  # fmt: skip
             for result in results:

@@ -265,7 +265,11 @@ def test_demo_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_batch_shares_the_checks(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """`autodiscover batch` refuses the same mistakes: empty --methods, empty password, closed stdin."""
-    for argv in (["list.txt", "--anonymous", "--methods", ","], ["list.txt", "--anonymous", "--timeout", "nan"]):
+    for argv in (
+        ["list.txt", "--anonymous", "--methods", ","],
+        ["list.txt", "--anonymous", "--timeout", "nan"],
+        ["list.txt", "--anonymous", "--patience", "-1"],
+    ):
         with pytest.raises(SystemExit) as caught:
             run_batch(argv)
         assert 2 == caught.value.code
