@@ -59,6 +59,8 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "MdbDN": ("mdb_dn", _STR),
     "PublicFolderServer": ("public_folder_server", _STR),
     "AD": ("ad", _STR),
+    "Type": ("type", _STR),  # popped into ProtocolSettings.type (MS-OXDSCLI: EXCH, EXPR, WEB, IMAP …)
+    "AuthPackage": ("auth_package", _STR),
     "Port": ("port", _INT),
     "DirectoryPort": ("directory_port", _INT),
     "ReferralPort": ("referral_port", _INT),
@@ -146,10 +148,12 @@ def parse_protocol(protocol: Element) -> ProtocolSettings:
         field, kind = known
         values[field] = _int(raw) if kind == _INT else parse_bool(raw) if kind == _BOOL else raw
     # The MAPI/HTTP form names its type in an attribute, with no Type child (MS-OXDSCLI §4.4, corpus 02, 19).
-    type_ = child_text(protocol, "Type") or (protocol.get("Type") or "").strip()
-    auth_package = child_text(protocol, "AuthPackage")
+    # Type and AuthPackage were picked up by the walk above (first one wins), without a second scan.
+    type_ = str(values.pop("type", "") or "") or (protocol.get("Type") or "").strip()
+    auth_package = values.get("auth_package")
     # Learn lists basic, kerb, ntlm …; servers send Ntlm, Basic, Anonymous (corpus 06, 22).
-    values["auth_package"] = auth_package.lower() if auth_package else auth_package
+    if isinstance(auth_package, str):
+        values["auth_package"] = auth_package.lower()
     security, conflict = _security(values.get("ssl"), values.get("encryption"), values.get("port"))
     version = protocol.get("Version")
     return ProtocolSettings(
