@@ -15,9 +15,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ._address import parse_email
 from ._api import DEFAULT_PATIENCE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Discoverer
 from ._cache import Cache, MemoryCache
-from ._errors import AuthenticationError, DiscoveryError, InvalidEmailError
+from ._errors import AuthenticationError, DeadlineExceededError, DiscoveryError, InvalidEmailError
 from ._models import DEFAULT_ORDER, Method, Settings
 from ._policy import RedirectApprover
 from ._pox import Schema
@@ -47,7 +48,7 @@ class BatchResult:
 
     @property
     def status(self) -> str:
-        """``found``, ``not_found``, ``credentials_rejected``, ``invalid_address`` or ``resource_error``.
+        """``found``, ``not_found``, ``credentials_rejected``, ``timeout``, ``invalid_address`` or ``resource_error``.
 
         ``resource_error`` means a local limit (such as "too many open files") got in the way, so "not
         found" would be a lie: run that address again with more resources or less concurrency.
@@ -63,6 +64,8 @@ class BatchResult:
             return "resource_error"
         if isinstance(self.error, AuthenticationError):
             return "credentials_rejected"
+        if isinstance(self.error, DeadlineExceededError):
+            return "timeout"  # not proven absent: worth another try with a longer timeout
         return "not_found"
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,6 +155,9 @@ class BatchResults(Iterator[BatchResult]):
         )
 
 
+MAX_WORKERS = 256  # threads; past this a batch only adds contention and open sockets
+
+
 def discover_many(
     addresses: Iterable[str],
     password: str | None = None,
@@ -200,8 +206,11 @@ def discover_many(
     Raises:
         ValueError: Bad arguments (raised at once, before any address is read).
     """
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
+    if isinstance(addresses, (str, bytes)):
+        # A str is an iterable of characters: ['a', 'n', '@', ...] is never what was meant.
+        raise TypeError("addresses must be an iterable of addresses, not one str; wrap it: [address]")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be a whole number from 1 to {MAX_WORKERS}")
     if password is not None and credentials is not None:
         raise ValueError("pass either password or credentials, not both")
     total = len(addresses) if isinstance(addresses, collections.abc.Sized) else None
@@ -228,6 +237,7 @@ def discover_many(
     def one(index: int, address: str) -> BatchResult:
         try:
             if credentials is not None:
+                parse_email(address)  # a bad address is invalid_address, before its credentials are built
                 try:
                     given = credentials(address)
                 except Exception as exc:

@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from ._batch import BatchProgress, BatchResult
@@ -153,6 +154,14 @@ def completed_addresses(path: str, fmt: str) -> collections.Counter[str]:
     except FileNotFoundError:
         return done
     text = data.decode("utf-8", errors="replace")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if first and first.lstrip().startswith("{") != (fmt == "jsonl"):
+        # Resuming a CSV file as JSON Lines (or the reverse) would find nothing done and append every row
+        # again, in another format: refuse instead.
+        found = "JSON Lines" if first.lstrip().startswith("{") else "CSV"
+        raise UsageError(
+            f"--resume: {path} holds {found}, not {fmt}; pass --format {'jsonl' if found != 'CSV' else 'csv'}"
+        )
     if fmt == "csv":
         for row in csv.DictReader(io.StringIO(text)):
             if row.get("address"):
@@ -284,7 +293,7 @@ def run_batch(argv: Sequence[str]) -> int:
     if args.file == "-" and sys.stdin is None:
         parser.error("the input is '-' but standard input is closed")
     try:
-        text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8-sig").read()  # noqa: SIM115
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")
         addresses, passwords = read_addresses(text, csv_hint=args.file.lower().endswith(".csv"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         sys.stderr.write(printable(f"autodiscover batch: cannot read {args.file}: {exc}") + "\n")
@@ -296,7 +305,10 @@ def run_batch(argv: Sequence[str]) -> int:
             "--allow-password-column if you accept the risk.\n"
         )
         return EXIT_USAGE
-    done = completed_addresses(args.output, fmt) if args.resume else collections.Counter()
+    try:
+        done = completed_addresses(args.output, fmt) if args.resume else collections.Counter()
+    except UsageError as exc:
+        parser.error(str(exc))
     todo: list[tuple[str, str | None]] = []
     for position, address in enumerate(addresses):
         if done[address] > 0:
@@ -308,6 +320,12 @@ def run_batch(argv: Sequence[str]) -> int:
         shared = _shared_password(args)
     except UsageError as exc:
         parser.error(str(exc))
+    if shared is None and passwords is None and not args.anonymous:
+        # A migration run that silently goes anonymous reports every mailbox behind a 401 as not found.
+        parser.error(
+            "no password: give --password-stdin or $AUTODISCOVER_PASSWORD (a prompt needs a terminal), "
+            "or --anonymous to send none"
+        )
     return _execute(args, todo, skipped, shared, fmt, methods, overrides, nameservers)
 
 
@@ -331,6 +349,11 @@ def _execute(
     def credentials(address: str) -> str | None:
         return per_address.get(address, shared)
 
+    try:
+        cache = DiskCache() if args.cache else None
+    except (OSError, ValueError) as exc:  # e.g. a cache directory writable by others: refused, not used
+        sys.stderr.write(printable(f"autodiscover batch: --cache: {exc}") + "\n")
+        return EXIT_USAGE
     resolver = DnspythonResolver(nameservers=nameservers or None, timeout=args.request_timeout)
     transport = RequestsTransport(
         ca_bundle=args.ca_bundle, connect_to=overrides, resolver=resolver if nameservers else None
@@ -344,7 +367,7 @@ def _execute(
             transport,
             discover_many(
                 [address for address, _ in todo], username=args.username, credentials=credentials, workers=args.workers,
-                ordered=not args.as_completed, progress=progress, cache=DiskCache() if args.cache else None,
+                ordered=not args.as_completed, progress=progress, cache=cache,
                 methods=methods, timeout=args.timeout, request_timeout=args.request_timeout, resolver=resolver,
                 transport=transport, allowed_hosts=args.allow_redirect, schema=Schema(args.schema),
                 trust_microsoft365=not args.no_microsoft365, parallel=not args.sequential, patience=args.patience,

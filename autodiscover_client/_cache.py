@@ -117,8 +117,10 @@ class MemoryCache:
     def __init__(
         self, *, max_age: float = DEFAULT_MAX_AGE, clock: Clock | None = None, max_entries: int = DEFAULT_MAX_ENTRIES
     ) -> None:
-        if max_age <= 0 or max_entries <= 0:
-            raise ValueError("max_age and max_entries must be positive")
+        if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age > 0:
+            raise ValueError("max_age must be a positive number of seconds")
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries <= 0:
+            raise ValueError("max_entries must be a positive whole number")
         self.max_age = max_age
         self._clock: Clock = clock or SystemClock()
         self._max_entries = max_entries
@@ -202,9 +204,11 @@ class DiskCache:
         max_age: float = DEFAULT_MAX_AGE,
         clock: Clock | None = None,
     ) -> None:
-        if max_age <= 0:
-            raise ValueError("max_age must be positive")
+        if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age > 0:
+            raise ValueError("max_age must be a positive number of seconds")
         self.path = Path(path) if path is not None else default_cache_dir() / "endpoints.json"
+        if self.path.is_dir():
+            raise ValueError(f"the cache path {self.path} is a directory; name the file to write")
         self.max_age = max_age
         self._clock: Clock = clock or _WallClock()
         self._lock = threading.Lock()

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from ._address import parse_email
 from ._errors import (
     AuthenticationError,
     DiscoveryError,
@@ -410,6 +411,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     parser.json_errors = wants_json(arguments)
     args = parser.parse_args(arguments)
+    try:
+        # The address first: a bad one is an address error (exit 2), never a credentials error about the
+        # user name that defaults to it, and no password is asked for it.
+        parse_email(args.email)
+    except InvalidEmailError as exc:
+        _emit_failure(args.json, str(exc), type(exc).__name__, args.email)
+        return EXIT_USAGE
     try:
         methods = _methods(args)
         overrides = dict(parse_resolve(item) for item in args.resolve)

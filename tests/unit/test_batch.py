@@ -347,3 +347,32 @@ def test_batch_options_reach_each_discovery() -> None:
     assert ["found"] == [r.status for r in discover_many(["a@d0.example"], parallel=False, patience=None, **kwargs)]  # type: ignore[arg-type]
     denied = list(discover_many(["a@d0.example"], trust_microsoft365=False, **kwargs))  # type: ignore[arg-type]
     assert ["not_found"] == [r.status for r in denied]
+
+
+def test_a_bad_address_with_a_credential_source_is_an_invalid_address() -> None:
+    """The address is checked before its credentials are built from it: ``mailto:…`` is invalid_address."""
+    results = list(discover_many(["mailto:ann@d0.example"], resolver=FakeResolver(), transport=FakeTransport({}),
+                                 credentials=lambda _address: "pw"))  # fmt: skip
+    assert ["invalid_address"] == [r.status for r in results]
+
+
+def test_a_deadline_is_a_timeout_not_a_proven_absence() -> None:
+    """An address whose discovery ran out of time has status ``timeout``, so a rerun can pick it up."""
+    from autodiscover_client import DeadlineExceededError
+    from autodiscover_client._batch import BatchResult
+
+    result = BatchResult(index=0, address="a@d0.example", error=DeadlineExceededError("late", email="a@d0.example"))
+    assert "timeout" == result.status
+
+
+def test_one_str_is_not_a_list_of_addresses() -> None:
+    """``discover_many("ann@example.com")`` is a TypeError, not fifteen one-character addresses."""
+    with pytest.raises(TypeError, match="not one str"):
+        discover_many("ann@d0.example", resolver=FakeResolver(), transport=FakeTransport({}))
+
+
+@pytest.mark.parametrize("workers", [0, 1.5, True, 10**6])
+def test_workers_must_be_a_sensible_whole_number(workers: object) -> None:
+    """Fractional, boolean or absurd worker counts are refused up front."""
+    with pytest.raises(ValueError, match="workers"):
+        discover_many(["a@d0.example"], resolver=FakeResolver(), transport=FakeTransport({}), workers=workers)  # type: ignore[arg-type]

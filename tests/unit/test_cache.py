@@ -369,3 +369,13 @@ def test_disk_cache_sees_another_processes_write(tmp_path: Path) -> None:
     assert ROOT == entry.url
     first.drop("k")
     assert second.get("k") is None
+
+
+def test_cache_arguments_are_checked(tmp_path: Path) -> None:
+    """A max_age that is not a number, or a DiskCache path that is a directory, is a clear ValueError."""
+    from autodiscover_client import DiskCache, MemoryCache
+
+    with pytest.raises(ValueError, match="max_age"):
+        MemoryCache(max_age="x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="is a directory"):
+        DiskCache(tmp_path)

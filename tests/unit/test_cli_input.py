@@ -278,3 +278,58 @@ def test_batch_shares_the_checks(capsys: pytest.CaptureFixture[str], monkeypatch
         run_batch(["-", "--anonymous"])
     assert 2 == caught.value.code
     assert "standard input is closed" in capsys.readouterr().err
+
+
+def test_a_bad_address_is_an_address_error_before_any_credentials(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mailto:ann@…`` is refused as an address (exit 2), not as a user name with a ':' in it."""
+    monkeypatch.setenv("AUTODISCOVER_PASSWORD", "pw")
+    assert 2 == main(["mailto:ann@example.test", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert "InvalidEmailError" == data["kind"]
+    assert "BasicCredentials" not in data["error"]
+
+
+def test_a_batch_without_any_password_source_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no --password-stdin, no $AUTODISCOVER_PASSWORD and no terminal, batch says so instead of going anonymous."""
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    with pytest.raises(SystemExit) as caught:
+        run_batch([str(listing)])
+    assert 2 == caught.value.code
+    assert "--anonymous" in capsys.readouterr().err
+
+
+def test_resuming_an_output_of_the_other_format_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--resume`` on a CSV file read as JSON Lines would append every row again: it is a usage error."""
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\n")
+    output = tmp_path / "results.txt"
+    output.write_text("address,status\nann@example.test,found\n")
+    with pytest.raises(SystemExit) as caught:
+        run_batch([str(listing), "--anonymous", "-o", str(output), "--resume"])
+    assert 2 == caught.value.code
+    assert "holds CSV" in capsys.readouterr().err
+    assert "address,status\nann@example.test,found\n" == output.read_text()
+
+
+def test_a_cache_directory_writable_by_others_is_a_clear_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``batch --cache`` with a world-writable cache directory exits 2 with one line, not a traceback."""
+    cache_home = tmp_path / "cache"
+    (cache_home / "autodiscover-client").mkdir(parents=True)
+    (cache_home / "autodiscover-client").chmod(0o777)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\n")
+    assert 2 == run_batch([str(listing), "--anonymous", "--cache"])
+    err = capsys.readouterr().err
+    assert "writable by others" in err
+    assert "Traceback" not in err
