@@ -648,7 +648,7 @@ class LocalAutodiscoverServer:
             KeyError: no such host was added.
         """
         with self._lock:
-            server = self._servers.get((hostname.lower(), scheme))
+            server = self._servers.get((hostname.lower().rstrip("."), scheme))  # "MAIL.Example.TEST." is the same host
         if server is None:
             raise KeyError(f"no host {scheme}://{hostname}")
         return server.config.endpoint

@@ -111,6 +111,7 @@ def test_srv_defaults_to_the_port_the_target_listens_on(net: LocalAutodiscover) 
     assert f"https://mail.{DOMAIN}:{endpoint.port}/autodiscover/autodiscover.xml" == settings.source.url
     with pytest.raises(ValueError, match="not served here"):
         net.add_srv(DOMAIN, f"nowhere.{DOMAIN}")
+    net.add_srv(DOMAIN, f"MAIL.{DOMAIN.upper()}.", priority=5)  # case and a final dot name the same host
 
 
 def test_refused_port_and_srv_priorities(net: LocalAutodiscover) -> None:
