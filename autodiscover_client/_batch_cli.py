@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -253,12 +254,14 @@ class _ProgressBar:
         filled = int(fraction * 30)
         rate = state.done / max(now - self._start, 1e-6)
         eta = (total - state.done) / rate if rate > 0 and total else 0.0
-        self._out.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {state.done}/{total} {fraction:6.1%}  "
+        line = (
+            f"[{'#' * filled}{'.' * (30 - filled)}] {state.done}/{total} {fraction:6.1%}  "
             f"found {state.found}  not found {state.failed}  {rate:.1f}/s  ETA {eta:.0f}s"
             + (f"  ({self._skipped} done before)" if self._skipped else "")
-            + " "
         )
+        # A line wider than the terminal wraps, and "\r" then redraws only its last row: keep it narrower.
+        width = max(shutil.get_terminal_size(fallback=(80, 24)).columns - 1, 10)
+        self._out.write("\r" + line[:width].ljust(width))
         self._out.flush()
 
     def finish(self) -> None:

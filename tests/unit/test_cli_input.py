@@ -333,3 +333,17 @@ def test_a_cache_directory_writable_by_others_is_a_clear_usage_error(
     err = capsys.readouterr().err
     assert "writable by others" in err
     assert "Traceback" not in err
+
+
+def test_the_progress_bar_fits_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each redraw is narrower than the terminal, so a narrow terminal does not fill with wrapped lines."""
+    import os
+    import shutil
+
+    from autodiscover_client._batch import BatchProgress
+    from autodiscover_client._batch_cli import _ProgressBar
+
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda fallback=(80, 24): os.terminal_size((20, 24)))
+    out = io.StringIO()
+    _ProgressBar(out, 0)(BatchProgress(done=3, total=10, found=2, failed=1))
+    assert all(len(piece) < 20 for piece in out.getvalue().split("\r") if piece)
