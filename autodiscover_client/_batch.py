@@ -20,6 +20,7 @@ from ._api import DEFAULT_PATIENCE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, DE
 from ._cache import Cache, MemoryCache
 from ._errors import AuthenticationError, DeadlineExceededError, DiscoveryError, InvalidEmailError
 from ._models import DEFAULT_ORDER, Method, Settings
+from ._options import check_discover_arguments
 from ._policy import RedirectApprover
 from ._pox import Schema
 from ._seams import BasicCredentials, Clock, Credentials, Resolver, Transport
@@ -206,6 +207,9 @@ def discover_many(
     Raises:
         ValueError: Bad arguments (raised at once, before any address is read).
     """
+    check_discover_arguments(password, username, None)  # a non-str password fails at once, not per address
+    if credentials is not None and not callable(credentials):
+        raise TypeError("credentials must be a callable: address -> password, credentials or None")
     if isinstance(addresses, (str, bytes)):
         # A str is an iterable of characters: ['a', 'n', '@', ...] is never what was meant.
         raise TypeError("addresses must be an iterable of addresses, not one str; wrap it: [address]")

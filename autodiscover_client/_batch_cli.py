@@ -284,6 +284,8 @@ def run_batch(argv: Sequence[str]) -> int:
         parser.error("--resume needs --output: the results already written are read from there")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.output and args.file != "-" and os.path.exists(args.output) and os.path.samefile(args.file, args.output):
+        parser.error("--output is the input file: results would be appended to the addresses")
     if args.file == "-" and args.password_stdin:
         parser.error("standard input cannot hold both the addresses and the password")
     try:

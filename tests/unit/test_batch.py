@@ -376,3 +376,11 @@ def test_workers_must_be_a_sensible_whole_number(workers: object) -> None:
     """Fractional, boolean or absurd worker counts are refused up front."""
     with pytest.raises(ValueError, match="workers"):
         discover_many(["a@d0.example"], resolver=FakeResolver(), transport=FakeTransport({}), workers=workers)  # type: ignore[arg-type]
+
+
+def test_a_password_that_is_not_a_str_fails_at_once() -> None:
+    """``password=123`` raises before any address is read, instead of failing every address."""
+    from autodiscover_client import InvalidCredentialsError
+
+    with pytest.raises(InvalidCredentialsError):
+        discover_many(["a@d0.example"], 123, resolver=FakeResolver(), transport=FakeTransport({}))  # type: ignore[arg-type]

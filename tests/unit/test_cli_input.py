@@ -347,3 +347,13 @@ def test_the_progress_bar_fits_the_terminal(monkeypatch: pytest.MonkeyPatch) -> 
     out = io.StringIO()
     _ProgressBar(out, 0)(BatchProgress(done=3, total=10, found=2, failed=1))
     assert all(len(piece) < 20 for piece in out.getvalue().split("\r") if piece)
+
+
+def test_the_output_may_not_be_the_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``-o`` naming the input file is refused: results would be appended to the addresses."""
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\n")
+    with pytest.raises(SystemExit) as caught:
+        run_batch([str(listing), "--anonymous", "-o", str(listing)])
+    assert 2 == caught.value.code
+    assert "ann@example.test\n" == listing.read_text()
