@@ -166,7 +166,7 @@ def completed_addresses(path: str, fmt: str) -> collections.Counter[str]:
     if fmt == "csv":
         for row in csv.DictReader(io.StringIO(text)):
             if row.get("address"):
-                done[row["address"]] += 1
+                done[_uncell(row["address"])] += 1
         return done
     for line in text.splitlines():
         try:
@@ -192,7 +192,20 @@ def csv_row(result: BatchResult) -> dict[str, str]:
         )  # fmt: skip
     elif error is not None:
         row["error"] = getattr(error, "message", None) or str(error)
-    return {key: " ".join(str(value).split()) if value is not None else "" for key, value in row.items()}
+    return {key: _cell(" ".join(str(value).split())) if value is not None else "" for key, value in row.items()}
+
+
+# OWASP "CSV injection" (CWE-1236): a spreadsheet runs a cell that starts with one of these as a formula,
+# and servers choose most of these values. A leading apostrophe keeps the cell text; resume strips it.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _uncell(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
 
 
 class _Output:

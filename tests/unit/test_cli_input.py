@@ -357,3 +357,16 @@ def test_the_output_may_not_be_the_input(capsys: pytest.CaptureFixture[str], tmp
         run_batch([str(listing), "--anonymous", "-o", str(listing)])
     assert 2 == caught.value.code
     assert "ann@example.test\n" == listing.read_text()
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused() -> None:
+    """A server value or address starting with ``=``/``+``/``-``/``@`` is written with a leading apostrophe."""
+    from autodiscover_client import DiscoveryError
+    from autodiscover_client._batch import BatchResult
+    from autodiscover_client._batch_cli import _uncell, csv_row
+
+    result = BatchResult(index=0, address="-x@example.test", error=DiscoveryError('=HYPERLINK("http://x.invalid")'))
+    row = csv_row(result)
+    assert "'-x@example.test" == row["address"]
+    assert row["error"].startswith("'=HYPERLINK")
+    assert "-x@example.test" == _uncell(row["address"])  # --resume reads the address back as it was
