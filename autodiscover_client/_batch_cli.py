@@ -28,8 +28,7 @@ from ._cli import (
     PASSWORD_VARIABLE,
     UsageError,
     _Parser,
-    _patience,
-    _positive,
+    add_discovery_options,
     check_ca_bundle,
     parse_nameservers,
     parse_resolve,
@@ -79,27 +78,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--allow-password-column", action="store_true", help="use a CSV 'password' column (plain text: a risk)"
     )
     parser.add_argument("--methods", help="comma-separated methods in order (default: all)")
-    parser.add_argument("--order", choices=("mission", "microsoft"), default="mission", help="the method order preset")
-    parser.add_argument("--timeout", type=_positive, default=30.0, help="deadline per address, seconds")
-    parser.add_argument("--request-timeout", type=_positive, default=10.0, help="per DNS query / HTTP exchange")
-    parser.add_argument("--nameserver", action="append", default=[], metavar="ADDR[:PORT]", help="DNS server")
-    parser.add_argument(
-        "--resolve",
-        action="append",
-        default=[],
-        metavar="HOST:PORT:ADDR[:PORT2]",
-        help="connect to ADDR for HOST:PORT, verifying TLS for HOST",
-    )
-    parser.add_argument("--ca-bundle", metavar="PATH", help="PEM file of CA certificates to trust")
-    parser.add_argument("--allow-redirect", action="append", default=[], metavar="HOST", help="allow redirects to HOST")
-    parser.add_argument(
-        "--no-microsoft365", action="store_true", help="do not trust the built-in Microsoft 365 Autodiscover hosts"
-    )
-    parser.add_argument("--sequential", action="store_true", help="try each address's candidates one at a time")
-    parser.add_argument(
-        "--patience", type=_patience, default=0.5, metavar="SECONDS",
-        help="as for 'autodiscover': how long higher-priority candidates still get ('none' or seconds; default 0.5)",
-    )  # fmt: skip
+    add_discovery_options(parser, timeout_help="deadline per address, seconds (0.001-86400)")
     parser.add_argument("--schema", choices=[s.value for s in Schema], default="outlook", help="response schema")
     return parser
 

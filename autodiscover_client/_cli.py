@@ -119,6 +119,13 @@ def _build_parser() -> _Parser:
         + ",".join(m.value for m in Method)
         + " ('v2' for v2_json; v2_json and scp always go first; default: the four classic methods)",
     )
+    add_discovery_options(parser, timeout_help="overall deadline in seconds (0.001-86400)")
+    _add_protocol_options(parser)
+    return parser
+
+
+def add_discovery_options(parser: argparse.ArgumentParser, *, timeout_help: str) -> None:
+    """The options that steer one discovery, shared by ``autodiscover`` and ``autodiscover batch``."""
     parser.add_argument("--order", choices=("mission", "microsoft"), default="mission", help="the method order preset")
     parser.add_argument("--sequential", action="store_true", help="try candidates one at a time, not concurrently")
     parser.add_argument(
@@ -129,7 +136,7 @@ def _build_parser() -> _Parser:
         help="once a lower-priority candidate answers, how long higher-priority ones still get "
         "('none': wait for each until its own timeout, the sequential answer; 0: first answer wins; default 0.5)",
     )
-    parser.add_argument("--timeout", type=_positive, default=30.0, help="overall deadline in seconds (0.001-86400)")
+    parser.add_argument("--timeout", type=_positive, default=30.0, help=timeout_help)
     parser.add_argument(
         "--request-timeout", type=_positive, default=10.0, help="per DNS query / HTTP exchange, seconds"
     )
@@ -150,8 +157,6 @@ def _build_parser() -> _Parser:
         action="store_true",
         help="do not trust the built-in list of Microsoft 365 Autodiscover hosts; treat them like any other host",
     )
-    _add_protocol_options(parser)
-    return parser
 
 
 def _add_protocol_options(parser: argparse.ArgumentParser) -> None:
