@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import socket
 import sys
 from collections.abc import Sequence
 
@@ -25,14 +24,6 @@ DOMAIN = "example.test"
 EMAIL = f"demo.user@{DOMAIN}"
 
 
-def _dead_port() -> int:
-    """A loopback port where nothing listens, so connecting is refused at once."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def run_demo(argv: Sequence[str]) -> int:
     """Run the demonstration; return the CLI exit code."""
     parser = argparse.ArgumentParser(prog="autodiscover demo", description=DESCRIPTION)
@@ -42,6 +33,7 @@ def run_demo(argv: Sequence[str]) -> int:
         from .testing._builders import protocol_xml, settings_body
         from .testing._dns_server import LocalDnsServer
         from .testing._https_server import LocalAutodiscoverServer, ServerResponse, html_page
+        from .testing._local import refused_port
     except ImportError as exc:
         sys.stderr.write(
             f"autodiscover demo needs the testing extra ({exc.name} is missing): "
@@ -78,7 +70,7 @@ def run_demo(argv: Sequence[str]) -> int:
             ServerResponse(status=200, headers=(("Content-Type", "text/xml"),), body=body),
             credentials=(EMAIL, password),
         )
-        dead = _dead_port()
+        dead = refused_port()
         dns_server.add_srv(f"_autodiscover._tcp.{DOMAIN}", f"mail.{DOMAIN}", dead, priority=0, weight=10)
         for name in (DOMAIN, f"autodiscover.{DOMAIN}", f"mail.{DOMAIN}"):
             dns_server.add_a(name, "127.0.0.1")

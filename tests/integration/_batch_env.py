@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from collections.abc import Callable, Iterator
 
-from autodiscover_client.testing import LocalAutodiscoverServer, LocalDnsServer, settings_body
+from autodiscover_client.testing import LocalAutodiscoverServer, LocalDnsServer, refused_port, settings_body
+from autodiscover_client.testing._dead_hosts import BlackHole
 from autodiscover_client.testing._https_server import RecordedRequest, ServerResponse
 
 
@@ -29,32 +29,14 @@ def slow_settings(domain: str, delay: float) -> Callable[[RecordedRequest], Serv
 
 @contextlib.contextmanager
 def black_hole() -> Iterator[tuple[str, int]]:
-    """A listening socket whose accept queue is full and never drained, so new SYNs are dropped."""
-    listener = socket.socket()
-    fillers: list[socket.socket] = []
-    try:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        address = listener.getsockname()
-        for _ in range(4):
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex(address)
-            fillers.append(filler)
-        time.sleep(0.05)
-        yield address[0], address[1]
-    finally:
-        for filler in fillers:
-            filler.close()
-        listener.close()
+    """The kit's ``BlackHole`` as ``(address, port)``: new SYNs are dropped."""
+    with BlackHole() as hole:
+        yield hole.address, hole.port
 
 
 def refusing_port() -> int:
-    """A loopback port nobody listens on (bound, then released), so connections are refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    """A loopback port nobody listens on, so connections are refused (the kit's ``refused_port``)."""
+    return refused_port()
 
 
 def cli_network_args(

@@ -26,6 +26,7 @@ from autodiscover_client.testing import (
     LocalDnsServer,
     error_body,
     redirect_addr_body,
+    refused_port,
     settings_body,
 )
 from autodiscover_client.testing._https_server import RecordedRequest, ServerResponse, html_page, redirect
@@ -40,13 +41,6 @@ SETTINGS = ServerResponse(headers=(("Content-Type", "application/xml"),), body=s
 LOWER = "/autodiscover/autodiscover.xml"
 OUTLOOK = "/Autodiscover/Autodiscover.xml"
 BOTH = [Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER]
-
-
-def dead_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def run(
@@ -178,9 +172,9 @@ def test_several_srv_targets_are_all_tried_in_priority_order(
     """Two weighted targets at priority 10 and one at 20 are dead; the priority-30 one, on its own port, answers."""
     alive = web.add_host(f"d.{DOMAIN}", SETTINGS)
     dns_server.add_srv(SRV, f"d.{DOMAIN}.", alive.port, priority=30)
-    dns_server.add_srv(SRV, f"c.{DOMAIN}.", dead_port(), priority=20)
-    dns_server.add_srv(SRV, f"a.{DOMAIN}.", dead_port(), priority=10, weight=60)
-    dns_server.add_srv(SRV, f"b.{DOMAIN}.", dead_port(), priority=10, weight=40)
+    dns_server.add_srv(SRV, f"c.{DOMAIN}.", refused_port(), priority=20)
+    dns_server.add_srv(SRV, f"a.{DOMAIN}.", refused_port(), priority=10, weight=60)
+    dns_server.add_srv(SRV, f"b.{DOMAIN}.", refused_port(), priority=10, weight=40)
     for name in "abcd":
         dns_server.add_a(f"{name}.{DOMAIN}.", "127.0.0.1")
     result = run(web, resolver, [Method.SRV])
@@ -236,7 +230,7 @@ def test_a_target_with_only_an_aaaa_record_among_ipv4_ones(
         pytest.skip(reason)
     with LocalAutodiscoverServer(address="::1") as web6:
         endpoint = web6.add_host(f"v6.{DOMAIN}", SETTINGS)
-        dns_server.add_srv(SRV, f"v4.{DOMAIN}.", dead_port(), priority=0)
+        dns_server.add_srv(SRV, f"v4.{DOMAIN}.", refused_port(), priority=0)
         dns_server.add_srv(SRV, f"v6.{DOMAIN}.", endpoint.port, priority=5)
         dns_server.add_a(f"v4.{DOMAIN}", "127.0.0.1")
         dns_server.add_aaaa(f"v6.{DOMAIN}", "::1")

@@ -29,6 +29,7 @@ from autodiscover_client import (
     discover,
 )
 from autodiscover_client.testing import LocalAutodiscoverServer, LocalDnsServer, settings_body
+from autodiscover_client.testing._dead_hosts import BlackHole
 from autodiscover_client.testing._https_server import (
     ServerResponse,
     Wire,
@@ -138,37 +139,21 @@ def within_deadline(result: Result, limit: float) -> None:
 
 @contextlib.contextmanager
 def black_hole() -> Iterator[tuple[str, int]]:
-    """A TCP port on loopback whose SYNs get no answer: a listener with a full accept queue (Linux).
+    """A TCP port on loopback whose SYNs get no answer (the kit's ``BlackHole``), proven so on this kernel.
 
     With ``listen(0)`` Linux queues one connection and silently drops later SYNs while the queue is
     full, which is what a firewall DROP rule looks like to a client. The check below proves it here.
     """
-    listener = socket.socket()
-    fillers: list[socket.socket] = []
-    try:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        address = listener.getsockname()
-        for _ in range(4):
-            filler = socket.socket()
-            filler.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                filler.connect(address)
-            fillers.append(filler)
-        time.sleep(0.05)
+    with BlackHole() as hole:
         with socket.socket() as probe:
             probe.settimeout(0.3)
             try:
-                probe.connect(address)
+                probe.connect((hole.address, hole.port))
             except TimeoutError:
                 pass
             else:
                 pytest.skip("this kernel answers SYNs beyond a full accept queue, so it cannot black-hole a port")
-        yield address
-    finally:
-        for filler in fillers:
-            filler.close()
-        listener.close()
+        yield hole.address, hole.port
 
 
 # --- hosts that never answer ---------------------------------------------------------------------
