@@ -17,17 +17,25 @@ _HTTPS_MS = "https://schemas.microsoft.com/"
 
 @functools.lru_cache(maxsize=1024)  # tags repeat within and across responses (benchmarks/bench_parse.py)
 def split(tag: str) -> tuple[str, str]:
-    """Return (canonical namespace, local name) of a tag in ElementTree's ``{uri}local`` form.
+    """Return (canonical namespace, local name) of a tag, spelled ``{uri}local`` or ``uri}local``.
 
-    Learn prints every namespace as ``https://schemas.microsoft.com/…`` (a site-wide link rewrite,
-    PROTOCOL.md §3.1, corpus 03-06); that spelling is an alias of the ``http://`` one.
+    ElementTree spells ``{uri}local``; ``_pox.parse_tree`` hands expat's own ``uri}local`` through. A local
+    name cannot contain ``}`` (XML 1.0 §2.3), so the last one ends the namespace. Learn prints every
+    namespace as ``https://schemas.microsoft.com/…`` (a site-wide link rewrite, PROTOCOL.md §3.1,
+    corpus 03-06); that spelling is an alias of the ``http://`` one.
     """
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        if namespace.startswith(_HTTPS_MS):
-            namespace = "http://" + namespace[len("https://") :]
-        return namespace, local
-    return "", tag
+    namespace, brace, local = tag.rpartition("}")
+    if not brace:
+        return "", tag
+    namespace = namespace.removeprefix("{")
+    if namespace.startswith(_HTTPS_MS):
+        namespace = "http://" + namespace[len("https://") :]
+    return namespace, local
+
+
+def clark(tag: str) -> str:
+    """The tag as sent, in ElementTree's ``{uri}local`` spelling, for messages."""
+    return "{" + tag if "}" in tag and not tag.startswith("{") else tag
 
 
 def local(element: Element) -> str:
