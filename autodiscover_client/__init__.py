@@ -32,7 +32,6 @@ from ._errors import (
     TransportError,
     TransportTimeoutError,
 )
-from ._ldap import Ldap3ScpSource
 from ._models import (
     DEFAULT_ORDER,
     MICROSOFT_ORDER,
@@ -83,6 +82,7 @@ if TYPE_CHECKING:
     from ._batch import BatchProgress, BatchResult, BatchResults, BatchStats, CredentialSource, discover_many
     from ._dns import DnspythonResolver
     from ._http import RequestsTransport
+    from ._ldap import Ldap3ScpSource
 
 __all__ = [
     "DEFAULT_ORDER",
@@ -185,6 +185,10 @@ def __getattr__(name: str) -> Any:
         from ._dns import DnspythonResolver
 
         return DnspythonResolver
+    if name == "Ldap3ScpSource":
+        from ._ldap import Ldap3ScpSource
+
+        return Ldap3ScpSource
     if name == "RequestsTransport":
         from ._http import RequestsTransport
 

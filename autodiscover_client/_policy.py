@@ -10,9 +10,10 @@ import dataclasses
 import enum
 import functools
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from publicsuffixlist import PublicSuffixList
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 
 class RedirectReason(enum.Enum):
@@ -62,7 +63,10 @@ def deny_all(proposal: RedirectProposal, /) -> bool:
 
 @functools.cache
 def _suffix_list() -> PublicSuffixList:
-    # The list ships inside publicsuffixlist (no download at run time); parsing it takes a few ms.
+    # The list ships inside publicsuffixlist (no download at run time); loading and parsing it takes a few
+    # ms, so it happens on first use rather than at import (benchmarks/bench_import.py).
+    from publicsuffixlist import PublicSuffixList
+
     return PublicSuffixList()
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any
-from xml.etree.ElementTree import Element, TreeBuilder  # the tree types only; parsing goes through defusedxml
-
-import defusedxml
-import defusedxml.ElementTree
+from typing import TYPE_CHECKING, Any
 
 from ._errors import InvalidResponseError
 from ._models import AlternativeMailbox, MobileSyncServer, ProtocolSettings, User
 from ._pox_protocol import parse_alternative_mailbox, parse_bool, parse_protocol, parse_user
 from ._pox_tree import child, child_text, children, clark, kept_children, local, split, text
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 _MS = "http://schemas.microsoft.com/exchange/autodiscover/"
 BASE_NS = _MS + "responseschema/2006"
@@ -177,6 +176,8 @@ def parse_response(body: bytes) -> Document:
         # PHP servers (Z-Push, mailcow set-ups) often emit a new line before "<?xml": expat refuses a
         # declaration that is not at the very start, yet the document is otherwise fine.
         body = body.lstrip(b" \t\r\n")
+    import defusedxml.ElementTree  # on first use, like dnspython and requests (benchmarks/bench_import.py)
+
     try:
         root = parse_tree(body)
     except defusedxml.DefusedXmlException as exc:
@@ -217,6 +218,10 @@ def parse_tree(body: bytes) -> Element:
         defusedxml.DefusedXmlException: A DTD, an entity declaration or an external reference.
         xml.etree.ElementTree.ParseError: The body is not well-formed.
     """
+    from xml.etree.ElementTree import TreeBuilder  # ElementTree's C tree builder; no parsing of its own
+
+    import defusedxml.ElementTree  # on first use, like dnspython and requests (benchmarks/bench_import.py)
+
     builder = TreeBuilder()
     parser = defusedxml.ElementTree.DefusedXMLParser(target=builder, forbid_dtd=True)
     expat: Any = getattr(parser, "parser", None)

@@ -7,7 +7,7 @@ schema", Learn; corpus 06, 19, 22). Converters never raise: junk becomes ``None`
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
+from typing import TYPE_CHECKING
 
 from ._models import (
     AlternativeMailbox,
@@ -20,6 +20,9 @@ from ._models import (
     WebEndpoint,
 )
 from ._pox_tree import child, child_text, children, leaves, split, text
+
+if TYPE_CHECKING:  # the type only: parsing goes through defusedxml, which loads with the first parse
+    from xml.etree.ElementTree import Element
 
 
 def parse_user(user: Element | None) -> User | None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
+from typing import TYPE_CHECKING
 
 from ._errors import InvalidResponseError
+
+if TYPE_CHECKING:  # the type only: parsing goes through defusedxml, which loads with the first parse
+    from xml.etree.ElementTree import Element
 
 _HTTPS_MS = "https://schemas.microsoft.com/"
 
