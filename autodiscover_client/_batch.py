@@ -22,6 +22,7 @@ from ._errors import AuthenticationError, DeadlineExceededError, DiscoveryError,
 from ._models import DEFAULT_ORDER, Method, Settings
 from ._options import check_discover_arguments
 from ._policy import RedirectApprover
+from ._pool import DaemonPool
 from ._pox import Schema
 from ._seams import BasicCredentials, Clock, Credentials, Resolver, Transport
 from ._share import RESOURCE_MARKER, SharedResolver, SharedTransport, is_resource_error
@@ -119,7 +120,9 @@ class BatchResults(Iterator[BatchResult]):
     """The results of :func:`discover_many`, as they come; also a context manager.
 
     Leaving the ``with`` block (or calling :meth:`close`) before the end cancels the addresses not
-    started yet and waits for the running ones, each bounded by its own deadline.
+    started yet and waits for the running ones, each bounded by its own deadline. A ``KeyboardInterrupt``
+    (Ctrl-C) or ``SystemExit`` while waiting for a result does not wait: the program can exit at once,
+    and the running discoveries end by their own deadlines if it does not.
     """
 
     def __init__(self, results: Iterator[BatchResult], resolver: SharedResolver, transport: SharedTransport) -> None:
@@ -302,10 +305,11 @@ def _run(
             progress(BatchProgress(done=done, total=total, found=found, failed=done - found))
         return result
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autodiscover-batch")
+    pool = DaemonPool(workers, "autodiscover-batch")
     pending: collections.deque[concurrent.futures.Future[BatchResult]] = collections.deque()
     running: set[concurrent.futures.Future[BatchResult]] = set()
     exhausted = False
+    interrupted = False
     try:
         while True:
             while not exhausted and len(pending) + len(running) < window:
@@ -326,7 +330,12 @@ def _run(
                 for future in done:
                     running.discard(future)
                     yield report(future.result())
+    except (KeyboardInterrupt, SystemExit):
+        # Ctrl-C (or an exit) while waiting for a result: the caller is leaving, so the running discoveries
+        # are not waited for; each still ends by its own deadline. A normal close() still waits for them.
+        interrupted = True
+        raise
     finally:
         for future in (*pending, *running):
             future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=not interrupted)

@@ -21,6 +21,7 @@ from _batch_env import black_hole, cli_network_args, ews_url, refusing_port, slo
 
 from autodiscover_client import DnspythonResolver, Method, RequestsTransport, discover_many
 from autodiscover_client.testing import LocalAutodiscoverServer, LocalDnsServer
+from autodiscover_client.testing._dead_hosts import SilentHost
 
 pytestmark = pytest.mark.integration
 
@@ -225,6 +226,104 @@ def test_kill_midway_and_resume_loses_and_duplicates_nothing(
     assert Counter(addresses) == Counter(r["address"] for r in records)
     assert {"found"} == {r["status"] for r in records}
     assert "skipped" in resumed.stderr
+
+
+def _hanging_world(dns_server: LocalDnsServer, web: LocalAutodiscoverServer, silent: SilentHost) -> list[str]:
+    """CLI network arguments where fast.test answers at once and every hang.test discovery hangs for 30 s."""
+    web.add_host("autodiscover.fast.test", slow_settings("fast.test", 0.0))
+    hang = {("autodiscover.hang.test", 443): (silent.address, silent.port)}
+    return [*cli_network_args(dns_server, web, hang), "--request-timeout", "30", "--timeout", "60"]
+
+
+def _wait_for_line(out: Path, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if out.exists() and out.read_bytes().endswith(b"\n"):
+            time.sleep(0.3)  # the hang.test discoveries are in flight by now
+            return
+        time.sleep(0.01)
+    raise AssertionError("fast.test never answered")
+
+
+def test_ctrl_c_exits_at_once_and_keeps_what_was_written(
+    world: tuple[LocalDnsServer, LocalAutodiscoverServer], tmp_path: Path
+) -> None:
+    """SIGINT while four discoveries hang: exit 130 within seconds, not when they time out (30 s)."""
+    dns_server, web = world
+    source = tmp_path / "in.txt"
+    source.write_text("user@fast.test\n" + "".join(f"user{n}@hang.test\n" for n in range(4)))
+    out = tmp_path / "out.jsonl"
+    with SilentHost() as silent:
+        args = [
+            str(source),
+            "--output",
+            str(out),
+            "--anonymous",
+            "--workers",
+            "4",
+            *_hanging_world(dns_server, web, silent),
+        ]
+        environment = {k: v for k, v in os.environ.items() if k != "AUTODISCOVER_PASSWORD"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autodiscover_client", "batch", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+        )  # fmt: skip
+        try:
+            _wait_for_line(out, process)
+            interrupted = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            _stdout, stderr = process.communicate(timeout=60)
+            took = time.monotonic() - interrupted
+        finally:
+            process.kill()
+            process.wait(timeout=30)
+    assert 130 == process.returncode, stderr
+    assert took < 5, f"exit took {took:.1f} s after Ctrl-C"
+    assert b"interrupted; run again with --resume" in stderr
+    assert b"Traceback" not in stderr
+    assert ["user@fast.test"] == [json.loads(line)["address"] for line in out.read_text().splitlines()]
+
+
+_LIBRARY_SCRIPT = """
+import sys
+from autodiscover_client import DnspythonResolver, RequestsTransport, discover_many
+host, port, bundle, silent_host, silent_port, web_overrides = sys.argv[1:7]
+overrides = dict(eval(web_overrides))
+overrides[("autodiscover.hang.test", 443)] = (silent_host, int(silent_port))
+resolver = DnspythonResolver(nameservers=[(host, int(port))], timeout=2.0)
+transport = RequestsTransport(ca_bundle=bundle, connect_to=overrides, resolver=resolver)
+addresses = ["user@fast.test"] + [f"user{n}@hang.test" for n in range(4)]
+results = discover_many(addresses, resolver=resolver, transport=transport, workers=4, request_timeout=30, timeout=60)
+for result in results:
+    print(result.address, result.status, flush=True)
+"""
+
+
+def test_ctrl_c_in_a_program_using_discover_many_exits_at_once(
+    world: tuple[LocalDnsServer, LocalAutodiscoverServer], tmp_path: Path
+) -> None:
+    """A script's Ctrl-C raises KeyboardInterrupt and the interpreter exits without joining hung workers."""
+    dns_server, web = world
+    web.add_host("autodiscover.fast.test", slow_settings("fast.test", 0.0))
+    with SilentHost() as silent:
+        host, port = dns_server.address
+        argv = [host, str(port), web.ca_bundle, silent.address, str(silent.port), repr(web.connect_overrides)]
+        process = subprocess.Popen(
+            [sys.executable, "-c", _LIBRARY_SCRIPT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            assert process.stdout is not None
+            assert b"user@fast.test found" in process.stdout.readline()
+            time.sleep(0.3)
+            interrupted = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            _stdout, stderr = process.communicate(timeout=60)
+            took = time.monotonic() - interrupted
+        finally:
+            process.kill()
+            process.wait(timeout=30)
+    assert b"KeyboardInterrupt" in stderr
+    assert took < 5, f"exit took {took:.1f} s after Ctrl-C"
 
 
 def test_too_many_open_files_is_reported_as_itself(
