@@ -98,6 +98,9 @@ def _methods(args: argparse.Namespace) -> tuple[Method, ...]:
         raise ValueError(f"--methods {args.methods!r}: choose from " + ", ".join(m.value for m in Method)) from None
 
 
+_DELIMITERS = (",", ";", "\t")
+
+
 def read_addresses(text: str, *, csv_hint: bool) -> tuple[list[str], list[str | None] | None]:
     """Parse the input: addresses, and the password column's cells if there is one.
 
@@ -106,9 +109,13 @@ def read_addresses(text: str, *, csv_hint: bool) -> tuple[list[str], list[str | 
     """
     lines = text.splitlines()
     first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
-    if not (csv_hint or "," in first):
+    # Spreadsheets in many locales export CSV with ';' (the decimal separator is ','), and tab-separated
+    # exports are common too: the first line's separator decides.
+    delimiter = next((mark for mark in _DELIMITERS if mark in first), None)
+    if not (csv_hint or delimiter):
         return [s for s in (line.strip() for line in lines) if s and not s.startswith("#")], None
-    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
+    table = csv.reader(io.StringIO(text), delimiter=delimiter or ",")
+    rows = [row for row in table if row and any(cell.strip() for cell in row)]
     if not rows:
         return [], None
     header = [cell.strip().lower() for cell in rows[0]]

@@ -370,3 +370,21 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused() -> None:
     assert "'-x@example.test" == row["address"]
     assert row["error"].startswith("'=HYPERLINK")
     assert "-x@example.test" == _uncell(row["address"])  # --resume reads the address back as it was
+
+
+@pytest.mark.parametrize("mark", [",", ";", "\t"])
+def test_batch_csv_input_may_use_comma_semicolon_or_tab(mark: str) -> None:
+    """Excel in many locales writes ';'; exports are often tab-separated: each reads as columns."""
+    from autodiscover_client._batch_cli import read_addresses
+
+    text = f"Name{mark}E-Mail{mark}Password\nAnn{mark}ann@example.com{mark}pw1\nBob{mark}bob@example.com{mark}\n"
+    assert (["ann@example.com", "bob@example.com"], ["pw1", None]) == read_addresses(text, csv_hint=False)
+
+
+def test_batch_plain_lines_stay_plain_and_a_one_column_csv_reads() -> None:
+    from autodiscover_client._batch_cli import read_addresses
+
+    assert (["a@example.com", "b@example.com"], None) == read_addresses(
+        "# wave 1\na@example.com\n\nb@example.com\n", csv_hint=False
+    )
+    assert (["a@example.com"], None) == read_addresses("email\na@example.com\n", csv_hint=True)
