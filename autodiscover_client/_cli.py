@@ -25,7 +25,7 @@ from ._errors import (
     InvalidEmailError,
     RedirectDeniedError,
 )
-from ._models import DEFAULT_ORDER, MICROSOFT_ORDER, Attempt, Method, Outcome, Settings
+from ._models import DEFAULT_ORDER, MICROSOFT_ORDER, Attempt, Method, Settings
 from ._pox import Schema
 from ._seams import BasicCredentials, BearerCredentials, Credentials, NtlmCredentials, ScpSource
 from ._v2 import V2Protocol
@@ -512,7 +512,7 @@ def _report(run: Callable[[], Settings], args: argparse.Namespace) -> int:
             err.write(printable(exc.message) + "\n")
             print_trail(err, exc.attempts)
             if isinstance(exc, RedirectDeniedError):
-                hosts = sorted({_denied_host(a) for a in exc.attempts if a.outcome is Outcome.REDIRECT_DENIED} - {""})
+                hosts = sorted({a.denied_host for a in exc.attempts if a.denied_host})
                 if hosts:
                     flags = printable(" ".join(f"--allow-redirect {host}" for host in hosts))
                     err.write(
@@ -528,14 +528,6 @@ def _report(run: Callable[[], Settings], args: argparse.Namespace) -> int:
         if args.trace:
             print_trail(out, settings.attempts)
     return EXIT_FOUND
-
-
-def _denied_host(attempt: Attempt) -> str:
-    text = attempt.error or ""
-    marker = " denied: "
-    if marker not in text:
-        return ""
-    return text.split(marker, 1)[1].split(" ", 1)[0]
 
 
 def _emit_failure(as_json: bool, message: str, kind: str, email: str) -> None:

@@ -201,7 +201,8 @@ def _srv_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
             # An SRV target outside the mail domain is a redirect in disguise (PROTOCOL.md §1.6).
             refusal = _admit(run, address, source=name, target=url, reason=RedirectReason.SRV_TARGET)
             if refusal is not None:
-                run.record(Method.SRV, url, refusal[0], address, error=refusal[1])
+                outcome, why, denied = refusal
+                run.record(Method.SRV, url, outcome, address, error=why, redirect_target=url, denied_host=denied)
                 continue
         result = yield from _post_flow(run, address, Method.SRV, url)
         if result is not None:
@@ -226,23 +227,25 @@ def _probe_flow(run: Run, address: EmailAddress) -> Flow[MethodResult]:
         )  # fmt: skip
         return None
     target = join_location(url, location)
-    refusal: tuple[Outcome, str] | None = None
+    refusal: _Refusal | None = None
     if not is_web_url(target):
-        refusal = (Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a well-formed URL")
+        refusal = (Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a well-formed URL", None)
     elif urlsplit(target).path.lower() != AUTODISCOVER_PATH:
         # The EWS Managed API accepts only redirects to the Autodiscover path (PROTOCOL.md §1.5).
-        refusal = (Outcome.REDIRECT_DENIED, f"redirect to {target} refused: the path must be {AUTODISCOVER_PATH}")
+        why = f"redirect to {target} refused: the path must be {AUTODISCOVER_PATH}"
+        refusal = (Outcome.REDIRECT_DENIED, why, None)
     else:
         refusal = _admit(run, address, source=url, target=target, reason=RedirectReason.HTTP_PROBE)
     if refusal is not None:
+        outcome, why, denied = refusal
         run.record(
-            Method.HTTP_REDIRECT, url, refusal[0], address, status=response.status, error=refusal[1],
-            elapsed=reply.elapsed,
+            Method.HTTP_REDIRECT, url, outcome, address, status=response.status, error=why,
+            elapsed=reply.elapsed, redirect_target=target, denied_host=denied,
         )  # fmt: skip
         return None
     run.record(
         Method.HTTP_REDIRECT, url, Outcome.REDIRECT_URL, address, status=response.status,
-        error=f"redirected to {target}", elapsed=reply.elapsed,
+        error=f"redirected to {target}", elapsed=reply.elapsed, redirect_target=target,
     )  # fmt: skip
     return (yield from _post_flow(run, address, Method.HTTP_REDIRECT, target))
 
@@ -393,36 +396,44 @@ def _follow(
     """Decide on a URL redirect and record the attempt that asked for it; return the URL to POST next."""
     refusal = _admit(run, address, source=url, target=target, reason=RedirectReason.URL_REDIRECT)
     if refusal is not None:
-        run.record(method, url, refusal[0], address, error=refusal[1], **common)
+        outcome, why, denied = refusal
+        run.record(method, url, outcome, address, error=why, redirect_target=target, denied_host=denied, **common)
         return None
-    run.record(method, url, Outcome.REDIRECT_URL, address, error=f"redirected to {target}", **common)
+    run.record(
+        method, url, Outcome.REDIRECT_URL, address, error=f"redirected to {target}", redirect_target=target, **common
+    )
     return target
 
 
-def _admit(
-    run: Run, address: EmailAddress, *, source: str, target: str, reason: RedirectReason
-) -> tuple[Outcome, str] | None:
+# Why a redirect is not followed: the outcome, the explanation, and the host an approval could allow
+# (None when no approval lifts the refusal).
+_Refusal = tuple[Outcome, str, str | None]
+
+
+def _admit(run: Run, address: EmailAddress, *, source: str, target: str, reason: RedirectReason) -> _Refusal | None:
     """Apply the redirect rules to a URL; return why it is refused, or ``None`` (and spend a hop)."""
     if not is_web_url(target):
         # A hostile Location ("https://[::1", a port of 99999) must be a refusal, never a ValueError.
-        return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a well-formed URL"
+        return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: not a well-formed URL", None
     parts = urlsplit(target)
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme.lower() != "https":
         # DESIGN §4 rule 2: credentials never travel over plain http, so neither does discovery.
-        return Outcome.REDIRECT_DENIED, f"redirect to {target} refused: only https targets are followed"
+        return Outcome.REDIRECT_DENIED, f"redirect to {target} refused: only https targets are followed", None
     if not host:
-        return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: no host"
+        return Outcome.REDIRECT_DENIED, f"redirect to {target!r} refused: no host", None
     if run.seen((str(address).casefold(), normalise_url(target))):
-        return Outcome.REDIRECT_LOOP, f"redirect to {target} refused: already tried in this run"
+        return Outcome.REDIRECT_LOOP, f"redirect to {target} refused: already tried in this run", None
     if run.out_of_hops():
-        return Outcome.REDIRECT_LIMIT, f"redirect to {target} refused: the budget of {MAX_HOPS} hops is spent"
+        why = f"redirect to {target} refused: the budget of {MAX_HOPS} hops is spent"
+        return Outcome.REDIRECT_LIMIT, why, None
     if not run.trusts(host):
         proposal = RedirectProposal(email=str(address), source=source, target=target, host=host, reason=reason)
         if not run.ask(proposal):
-            return Outcome.REDIRECT_DENIED, (
-                f"redirect to {target} denied: {host} is outside the mail domain; " + RedirectPolicy.how_to_allow(host)
+            why = f"redirect to {target} denied: {host} is outside the mail domain; " + RedirectPolicy.how_to_allow(
+                host
             )
+            return Outcome.REDIRECT_DENIED, why, host
         run.approve(host)
     run.spend_hop()
     return None
@@ -445,18 +456,28 @@ def _redirect_address(
     if folded == str(address).casefold():
         # Learn: a redirectAddr to the address just sent means this URL is not a valid endpoint.
         run.record(
-            method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr to the same address {new}", **common
+            method,
+            url,
+            Outcome.REDIRECT_LOOP,
+            address,
+            error=f"redirectAddr to the same address {new}",
+            redirect_target=str(new),
+            **common,
         )
         return None
     if run.knows_address(folded):
-        run.record(method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr back to {new}", **common)
+        run.record(
+            method, url, Outcome.REDIRECT_LOOP, address, error=f"redirectAddr back to {new}", redirect_target=str(new),
+            **common,
+        )  # fmt: skip
         if method is Method.SCP:
             run.disable_scp()  # an SCP loop: the EWS Managed API stops using SCP (PROTOCOL.md §1.3)
         return None
     if run.out_of_hops():
         run.record(
             method, url, Outcome.REDIRECT_LIMIT, address,
-            error=f"redirectAddr to {new} refused: the budget of {MAX_HOPS} hops is spent", **common,
+            error=f"redirectAddr to {new} refused: the budget of {MAX_HOPS} hops is spent", redirect_target=str(new),
+            **common,
         )  # fmt: skip
         return None
     site = registrable_domain(new.domain)
@@ -468,14 +489,18 @@ def _redirect_address(
             run.record(
                 method, url, Outcome.REDIRECT_DENIED, address,
                 error=f"redirectAddr to {new} denied: {new.domain} is outside the mail domain; "
-                + RedirectPolicy.how_to_allow(new.domain), **common,
+                + RedirectPolicy.how_to_allow(new.domain), redirect_target=str(new), denied_host=new.domain,
+                **common,
             )  # fmt: skip
             return None
         if site:
             run.trust_site(site)
     run.spend_hop()
     run.visit_address(folded)
-    run.record(method, url, Outcome.REDIRECT_ADDRESS, address, error=f"redirected to address {new}", **common)
+    run.record(
+        method, url, Outcome.REDIRECT_ADDRESS, address, error=f"redirected to address {new}",
+        redirect_target=str(new), **common,
+    )  # fmt: skip
     return new
 
 

@@ -119,6 +119,11 @@ class Attempt:
         authenticated: Whether credentials were sent in this attempt.
         authorization_uri: From a 401's ``WWW-Authenticate: Bearer … authorization_uri="…"``: where
             the caller can obtain an OAuth token for this endpoint (PROTOCOL.md §5).
+        redirect_target: Where a redirect pointed, for the redirect outcomes: the URL (HTTP 30x,
+            ``redirectUrl``, an SRV target) or the address (``redirectAddr``), as resolved.
+        denied_host: For ``REDIRECT_DENIED`` only when the redirect policy said no: the host (for
+            ``redirectAddr``, the domain) that ``allowed_hosts`` or the approver could allow. ``None``
+            for refusals no approval lifts (plain http, a malformed URL, a wrong path).
     """
 
     method: Method
@@ -130,6 +135,8 @@ class Attempt:
     elapsed: float = 0.0
     authenticated: bool = False
     authorization_uri: str | None = None
+    redirect_target: str | None = None
+    denied_host: str | None = None
 
     def describe(self) -> str:
         """Return one line for humans: method, URL, outcome, status and explanation."""

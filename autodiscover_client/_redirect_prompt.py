@@ -67,11 +67,8 @@ def denied_redirects(attempts: Sequence[Attempt]) -> list[tuple[str, str]]:
     """``(host, target)`` of each distinct denied redirect in the trail, in order."""
     found: list[tuple[str, str]] = []
     for attempt in attempts:
-        text = attempt.error or ""
-        if attempt.outcome is not Outcome.REDIRECT_DENIED or " denied: " not in text:
-            continue  # refusals that no approval can lift (http targets, bad paths) say "refused"
-        before, after = text.split(" denied: ", 1)
-        host, target = after.split(" ", 1)[0], before.split(" to ", 1)[-1]
-        if host and (host, target) not in found:
+        # Refusals that no approval can lift (http targets, bad paths) have no denied_host.
+        host, target = attempt.denied_host, attempt.redirect_target
+        if attempt.outcome is Outcome.REDIRECT_DENIED and host and target and (host, target) not in found:
             found.append((host, target))
     return found

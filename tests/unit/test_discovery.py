@@ -244,6 +244,9 @@ def test_http_probe_refuses_http_wrong_path_and_foreign_hosts(location: str) -> 
         run(transport, methods=[Method.HTTP_REDIRECT])
     assert [PROBE] == urls(transport)
     assert Outcome.REDIRECT_DENIED == info.value.attempts[0].outcome
+    # Only the foreign host is one an approval could allow; http and a wrong path are refused outright.
+    denied = "evil.example.net" if "evil" in location else None
+    assert (location, denied) == (info.value.attempts[0].redirect_target, info.value.attempts[0].denied_host)
 
 
 def test_relative_location_and_default_port_are_resolved() -> None:
@@ -545,3 +548,31 @@ def test_trail_explains_every_candidate() -> None:
     assert 1 + len(info.value.attempts) == len(lines)
     assert "HTTPS_ROOT https://example.com/autodiscover/autodiscover.xml -> invalid_response HTTP 200" in lines[2]
     assert DEFAULT_ORDER == tuple(a.method for a in info.value.attempts)
+
+
+def test_every_redirect_names_its_target_and_a_denied_one_its_host() -> None:
+    """redirect_target and denied_host say what a prompt or ``--allow-redirect`` needs, without parsing text."""
+    foreign = "https://autodiscover.partner.example.net/autodiscover/autodiscover.xml"
+    inside = "https://mail.example.com/autodiscover/autodiscover.xml"
+    transport = FakeTransport(
+        {ROOT: redirect_response(inside), inside: xml_response(redirect_url_body(foreign))}, handler=lambda request: OK
+    )
+    with pytest.raises(DiscoveryError) as info:
+        run(transport, methods=[Method.HTTPS_ROOT])
+    followed, denied = info.value.attempts
+    assert (Outcome.REDIRECT_URL, inside, None) == (followed.outcome, followed.redirect_target, followed.denied_host)
+    assert (Outcome.REDIRECT_DENIED, foreign) == (denied.outcome, denied.redirect_target)
+    assert "autodiscover.partner.example.net" == denied.denied_host
+    assert {
+        "redirect_target": foreign,
+        "denied_host": "autodiscover.partner.example.net",
+    }.items() <= denied.to_dict().items()
+
+
+def test_a_denied_redirect_address_names_the_domain_to_allow() -> None:
+    transport = FakeTransport({ROOT: xml_response(redirect_addr_body("user@partner.example.net"))})
+    with pytest.raises(DiscoveryError) as info:
+        run(transport, methods=[Method.HTTPS_ROOT])
+    attempt = info.value.attempts[-1]
+    assert Outcome.REDIRECT_DENIED == attempt.outcome
+    assert ("user@partner.example.net", "partner.example.net") == (attempt.redirect_target, attempt.denied_host)
