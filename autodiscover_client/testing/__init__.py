@@ -39,11 +39,23 @@ from ._fakes import FakeClock, FakeResolver, FakeTransport, RecordingApprover, S
 from ._scenario import DiscoverKwargs, FakeKit, Scenario, SeamKwargs
 
 if TYPE_CHECKING:
+    from ._dead_hosts import BlackHole, SilentHost
     from ._dns_server import LocalDnsServer
-    from ._https_server import Endpoint, LocalAutodiscoverServer, RecordedRequest, ServerResponse
+    from ._https_server import (
+        Endpoint,
+        LocalAutodiscoverServer,
+        RecordedRequest,
+        ServerResponse,
+        endless_body,
+        reset_connection,
+        sequence,
+        stall,
+        trickle,
+    )
     from ._local import LocalAutodiscover, refused_port
 
 __all__ = [
+    "BlackHole",
     "DiscoverKwargs",
     "Endpoint",
     "FakeClock",
@@ -60,6 +72,8 @@ __all__ = [
     "SeamKwargs",
     "SentRequest",
     "ServerResponse",
+    "SilentHost",
+    "endless_body",
     "error_body",
     "exchange_xml",
     "html_response",
@@ -71,9 +85,13 @@ __all__ = [
     "redirect_url_body",
     "refused_port",
     "require_basic_auth",
+    "reset_connection",
     "scp_pointer",
     "scp_url",
+    "sequence",
     "settings_body",
+    "stall",
+    "trickle",
     "unauthorized_response",
     "web_xml",
     "xml_response",
@@ -81,11 +99,18 @@ __all__ = [
 
 # The servers import dnspython's wire API and trustme: load them only when asked for.
 _LAZY = {
+    "BlackHole": "._dead_hosts",
+    "SilentHost": "._dead_hosts",
     "LocalDnsServer": "._dns_server",
     "Endpoint": "._https_server",
     "LocalAutodiscoverServer": "._https_server",
     "RecordedRequest": "._https_server",
     "ServerResponse": "._https_server",
+    "endless_body": "._https_server",
+    "reset_connection": "._https_server",
+    "sequence": "._https_server",
+    "stall": "._https_server",
+    "trickle": "._https_server",
     "LocalAutodiscover": "._local",
     "refused_port": "._local",
 }

@@ -36,5 +36,5 @@ def test_the_examples_pass_as_a_users_suite_would_run_them() -> None:
         check=False,
     )
     assert 0 == result.returncode, result.stdout + result.stderr
-    assert re.search(r"\b7 passed\b", result.stdout), result.stdout
+    assert re.search(r"\b8 passed\b", result.stdout), result.stdout
     assert "skipped" not in result.stdout
