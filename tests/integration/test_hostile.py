@@ -201,6 +201,83 @@ def test_tls_handshake_that_never_completes(web: LocalAutodiscoverServer, resolv
     assert set() == credential_hosts(web)
 
 
+@contextlib.contextmanager
+def slow_relay(upstream: tuple[str, int], interval: float) -> Iterator[tuple[str, int]]:
+    """A TCP relay to ``upstream`` that passes the server's bytes on one at a time, ``interval`` apart.
+
+    In front of a TLS host it trickles the handshake itself (ServerHello, certificate …), so each read
+    gets a byte well within any read timeout.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def pump(source: socket.socket, sink: socket.socket, size: int) -> None:
+        with contextlib.suppress(OSError):
+            while not stop.is_set() and (data := source.recv(size)):
+                sink.sendall(data)
+                if size == 1:
+                    stop.wait(interval)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def serve() -> None:
+        listener.settimeout(0.05)  # so that the loop sees stop: close() does not wake a blocked accept()
+        with contextlib.suppress(OSError):
+            while not stop.is_set():
+                try:
+                    client, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                client.settimeout(None)
+                server = socket.create_connection(upstream, timeout=5)
+                server.settimeout(None)
+                pipes.append((client, server))
+                for source, sink, size in ((client, server, 65536), (server, client, 1)):
+                    threading.Thread(target=pump, args=(source, sink, size), daemon=True).start()
+
+    pipes: list[tuple[socket.socket, socket.socket]] = []
+    acceptor = threading.Thread(target=serve, daemon=True)
+    acceptor.start()
+    try:
+        yield listener.getsockname()[:2]
+    finally:
+        stop.set()
+        acceptor.join(5)
+        listener.close()
+        for pair in pipes:
+            for end in pair:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()
+
+
+def test_trickled_tls_handshake_cannot_outlast_the_deadline(
+    web: LocalAutodiscoverServer, resolver: DnspythonResolver
+) -> None:
+    """The handshake's bytes trickle in 20 ms apart (a few seconds' worth): the attempt still ends on time.
+
+    Since Python 3.5 the socket timeout bounds the whole handshake, not each read; the transport gives
+    it the time left. Nothing reaches the host, so no credentials either.
+    """
+    web.add_host(DOMAIN, SETTINGS)
+    with slow_relay(web.connect_overrides[(DOMAIN, 443)], 0.0) as relay:  # the control: the relay works
+        fast = run(web, resolver, methods=[Method.HTTPS_ROOT], connect_to={(DOMAIN, 443): relay}, timeout=5.0)
+    assert fast.settings is not None
+    web.add_host(f"slow.{DOMAIN}", SETTINGS, credentials=CREDENTIALS)
+    requests_before = len(web.requests)
+    with slow_relay(web.connect_overrides[(f"slow.{DOMAIN}", 443)], 0.02) as relay:
+        result = run(
+            web, resolver, methods=[Method.HTTPS_ROOT], connect_to={(DOMAIN, 443): relay}, timeout=1.5,
+            request_timeout=1.0,
+        )  # fmt: skip
+    assert result.error is not None
+    assert [Outcome.TIMEOUT] == result.outcomes
+    within_deadline(result, 1.0)
+    assert requests_before == len(web.requests)
+    assert set() == credential_hosts(web)
+
+
 def test_connection_reset_after_the_request(web: LocalAutodiscoverServer, resolver: DnspythonResolver) -> None:
     """A RST instead of an answer is a connect error for that candidate, and the next one answers."""
     web.add_host(DOMAIN, reset_connection())
