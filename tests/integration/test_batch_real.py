@@ -344,13 +344,13 @@ def test_too_many_open_files_is_reported_as_itself(
                 return list(discover_many([address], resolver=FakeResolver(), transport=transport,
                                           methods=[Method.HTTPS_AUTODISCOVER], workers=1))
             run("warm-up@{domain}")  # loads every module a discovery needs, while files can be opened
+            transport.close()  # no pooled connection to reuse: the next request needs a new socket
             hoard = []
             try:
                 while True:
                     hoard.append(os.open(os.devnull, os.O_RDONLY))
             except OSError:
                 pass
-            transport.close()  # no pooled connection to reuse: the next request needs a new socket
             results = run("a@{domain}")
             for fd in hoard:
                 os.close(fd)
