@@ -24,7 +24,7 @@ from ._options import check_discover_arguments
 from ._policy import RedirectApprover
 from ._pool import DaemonPool
 from ._pox import Schema
-from ._seams import BasicCredentials, Clock, Credentials, Resolver, Transport
+from ._seams import BasicCredentials, Clock, Credentials, Resolver, Transport, check_basic
 from ._share import RESOURCE_MARKER, SharedResolver, SharedTransport, is_resource_error
 
 DEFAULT_WORKERS = 8
@@ -125,10 +125,13 @@ class BatchResults(Iterator[BatchResult]):
     and the running discoveries end by their own deadlines if it does not.
     """
 
-    def __init__(self, results: Iterator[BatchResult], resolver: SharedResolver, transport: SharedTransport) -> None:
+    def __init__(
+        self, results: Iterator[BatchResult], resolver: SharedResolver, transport: SharedTransport, window: _Window
+    ) -> None:
         self._results = results
         self._resolver = resolver
         self._transport = transport
+        self._window = window
 
     def __iter__(self) -> BatchResults:
         return self
@@ -141,6 +144,14 @@ class BatchResults(Iterator[BatchResult]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def unreported(self) -> list[BatchResult]:
+        """The results that had finished but were not yielded yet when iteration stopped, in input order.
+
+        In input order a fast address waits behind a slow earlier one; after a ``KeyboardInterrupt``
+        (or any early stop) this is what was done anyway, so that a caller can still record it.
+        """
+        return self._window.finished()
 
     def close(self) -> None:
         """Stop the batch and release its threads and connections."""
@@ -211,6 +222,7 @@ def discover_many(
         ValueError: Bad arguments (raised at once, before any address is read).
     """
     check_discover_arguments(password, username, None)  # a non-str password fails at once, not per address
+    check_basic(username, password)  # so does one that Basic cannot carry: every address would fail alike
     if credentials is not None and not callable(credentials):
         raise TypeError("credentials must be a callable: address -> password, credentials or None")
     if isinstance(addresses, (str, bytes)):
@@ -269,7 +281,10 @@ def discover_many(
             )  # fmt: skip
         return BatchResult(index=index, address=address, settings=settings)
 
-    results = _run(enumerate(addresses), one, workers=workers, ordered=ordered, total=total, progress=progress)
+    window = _Window()
+    results = _run(
+        enumerate(addresses), one, workers=workers, ordered=ordered, total=total, progress=progress, window=window
+    )
 
     def stream() -> Iterator[BatchResult]:
         try:
@@ -279,7 +294,22 @@ def discover_many(
             if owned:
                 shared_transport.close()
 
-    return BatchResults(stream(), shared_resolver, shared_transport)
+    return BatchResults(stream(), shared_resolver, shared_transport, window)
+
+
+@dataclasses.dataclass(slots=True)
+class _Window:
+    """The addresses in flight: submitted in order (ordered mode) or running (as completed)."""
+
+    pending: collections.deque[concurrent.futures.Future[BatchResult]] = dataclasses.field(
+        default_factory=collections.deque
+    )
+    running: set[concurrent.futures.Future[BatchResult]] = dataclasses.field(default_factory=set)
+
+    def finished(self) -> list[BatchResult]:
+        """The results of the work that is done but was not handed out, in input order."""
+        done = [f for f in (*self.pending, *self.running) if f.done() and not f.cancelled() and f.exception() is None]
+        return sorted((f.result() for f in done), key=lambda result: result.index)
 
 
 def _run(
@@ -290,9 +320,10 @@ def _run(
     ordered: bool,
     total: int | None,
     progress: Callable[[BatchProgress], None] | None,
+    window: _Window,
 ) -> collections.abc.Generator[BatchResult, None, None]:
     """Keep at most ``2 * workers`` addresses in flight, so memory stays flat however long the input."""
-    window = 2 * workers
+    size = 2 * workers
     counts = {"done": 0, "found": 0}
     lock = threading.Lock()
 
@@ -306,13 +337,12 @@ def _run(
         return result
 
     pool = DaemonPool(workers, "autodiscover-batch")
-    pending: collections.deque[concurrent.futures.Future[BatchResult]] = collections.deque()
-    running: set[concurrent.futures.Future[BatchResult]] = set()
+    pending, running = window.pending, window.running
     exhausted = False
     interrupted = False
     try:
         while True:
-            while not exhausted and len(pending) + len(running) < window:
+            while not exhausted and len(pending) + len(running) < size:
                 item = next(items, None)
                 if item is None:
                     exhausted = True
@@ -322,7 +352,9 @@ def _run(
             if ordered:
                 if not pending:
                     return
-                yield report(pending.popleft().result())
+                head = pending[0].result()  # left in the window until it is handed out (see unreported())
+                pending.popleft()
+                yield report(head)
             else:
                 if not running:
                     return

@@ -20,9 +20,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._batch import BatchProgress, BatchResult
+from ._batch import MAX_WORKERS, BatchProgress, BatchResult
 from ._cli import (
     EXIT_FOUND,
+    EXIT_INTERRUPTED,
     EXIT_NOT_FOUND,
     EXIT_USAGE,
     PASSWORD_VARIABLE,
@@ -35,8 +36,11 @@ from ._cli import (
     printable,
     read_secret,
 )
+from ._errors import InvalidCredentialsError
 from ._models import DEFAULT_ORDER, MICROSOFT_ORDER, Method
+from ._options import checked_hosts
 from ._pox import Schema
+from ._seams import check_basic
 
 CSV_FIELDS = (
     "address", "status", "email", "method", "url", "ews_url", "activesync_url",
@@ -59,7 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "are a risk. Output: one line per address (JSON Lines or CSV), appended as each result is ready; "
             "--resume skips the addresses already in --output. "
             "Exit codes: 0 every address of this run found, 1 at least one not found (see each line's status), "
-            "2 bad usage or unreadable input, 130 interrupted."
+            "2 bad usage, unreadable input or unwritable output, 130 interrupted, 141 output pipe closed."
         ),
     )
     parser.add_argument("file", help="the input file, or '-' for standard input")
@@ -116,11 +120,18 @@ def read_addresses(text: str, *, csv_hint: bool) -> tuple[list[str], list[str | 
         return [s for s in (line.strip() for line in lines) if s and not s.startswith("#")], None
     table = csv.reader(io.StringIO(text), delimiter=delimiter or ",")
     rows = [row for row in table if row and any(cell.strip() for cell in row)]
+    while rows and rows[0][0].lstrip().startswith("#"):  # comment lines before the header, as in a plain list
+        rows.pop(0)
     if not rows:
         return [], None
     header = [cell.strip().lower() for cell in rows[0]]
-    has_header = "@" not in rows[0][0]
-    column = next((header.index(name) for name in _EMAIL_COLUMNS if name in header), 0) if has_header else 0
+    # A header names columns; a first row with an address in any cell is data ("Ann,ann@example.com").
+    with_address = [index for index, cell in enumerate(rows[0]) if "@" in cell]
+    has_header = not with_address
+    if has_header:
+        column = next((header.index(name) for name in _EMAIL_COLUMNS if name in header), 0)
+    else:
+        column = with_address[0]
     secret = header.index(_PASSWORD_COLUMN) if has_header and _PASSWORD_COLUMN in header else None
     body = rows[1:] if has_header else rows
     addresses = [row[column].strip() if column < len(row) else "" for row in body]
@@ -151,8 +162,8 @@ def completed_addresses(path: str, fmt: str) -> collections.Counter[str]:
         )
     if fmt == "csv":
         for row in csv.DictReader(io.StringIO(text)):
-            if row.get("address"):
-                done[_uncell(row["address"])] += 1
+            if isinstance(row.get("address"), str):  # "" too: an empty input address gets a row as well
+                done[row["address"]] += 1
         return done
     for line in text.splitlines():
         try:
@@ -182,7 +193,7 @@ def csv_row(result: BatchResult) -> dict[str, str]:
 
 
 # OWASP "CSV injection" (CWE-1236): a spreadsheet runs a cell that starts with one of these as a formula,
-# and servers choose most of these values. A leading apostrophe keeps the cell text; resume strips it.
+# and servers choose most of these values. A leading apostrophe keeps the cell text; resume matches the guarded form.
 _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
@@ -190,8 +201,12 @@ def _cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _uncell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
+def written_address(address: str, fmt: str) -> str:
+    """The address as the output file holds it, which is what ``--resume`` matches against.
+
+    CSV cells are written on one line with the formula guard (:func:`csv_row`); JSON Lines keep it as is.
+    """
+    return _cell(" ".join(address.split())) if fmt == "csv" else address
 
 
 class _Output:
@@ -281,8 +296,8 @@ def run_batch(argv: Sequence[str]) -> int:
     fmt = args.format or ("csv" if (args.output or "").lower().endswith(".csv") else "jsonl")
     if args.resume and not args.output:
         parser.error("--resume needs --output: the results already written are read from there")
-    if args.workers < 1:
-        parser.error("--workers must be at least 1")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers must be from 1 to {MAX_WORKERS}")
     if args.output and args.file != "-" and os.path.exists(args.output) and os.path.samefile(args.file, args.output):
         parser.error("--output is the input file: results would be appended to the addresses")
     if args.file == "-" and args.password_stdin:
@@ -292,6 +307,7 @@ def run_batch(argv: Sequence[str]) -> int:
         overrides = dict(parse_resolve(item) for item in args.resolve)
         nameservers = parse_nameservers(args.nameserver)
         check_ca_bundle(args.ca_bundle)
+        checked_hosts(args.allow_redirect)  # the library's own check, as the single command gets it
     except ValueError as exc:
         parser.error(str(exc))
     if args.file == "-" and sys.stdin is None:
@@ -313,10 +329,13 @@ def run_batch(argv: Sequence[str]) -> int:
         done = completed_addresses(args.output, fmt) if args.resume else collections.Counter()
     except UsageError as exc:
         parser.error(str(exc))
+    except OSError as exc:  # a directory, a pipe (not seekable), no permission
+        parser.error(f"--resume: cannot read and repair {args.output}: {exc}")
     todo: list[tuple[str, str | None]] = []
     for position, address in enumerate(addresses):
-        if done[address] > 0:
-            done[address] -= 1
+        key = written_address(address, fmt)
+        if done[key] > 0:
+            done[key] -= 1
             continue
         todo.append((address, passwords[position] if passwords is not None else None))
     skipped = len(addresses) - len(todo)
@@ -324,12 +343,24 @@ def run_batch(argv: Sequence[str]) -> int:
         shared = _shared_password(args)
     except UsageError as exc:
         parser.error(str(exc))
-    if shared is None and passwords is None and not args.anonymous:
+    unsecured = passwords is None or any(secret is None for _, secret in todo)
+    if shared is None and unsecured and not args.anonymous:
         # A migration run that silently goes anonymous reports every mailbox behind a 401 as not found.
+        what = "no password" if passwords is None else "some rows have an empty password cell and there is no password"
         parser.error(
-            "no password: give --password-stdin or $AUTODISCOVER_PASSWORD (a prompt needs a terminal), "
+            f"{what}: give --password-stdin or $AUTODISCOVER_PASSWORD (a prompt needs a terminal), "
             "or --anonymous to send none"
         )
+    try:
+        # Every address would fail alike on credentials that Basic cannot carry: refuse before any I/O.
+        check_basic(args.username, shared)
+        for row, (_, secret) in enumerate(todo, start=1):
+            try:
+                check_basic(None, secret)
+            except InvalidCredentialsError as exc:
+                raise InvalidCredentialsError(f"the password column, address {row} to do: {exc}") from None
+    except InvalidCredentialsError as exc:
+        parser.error(str(exc))
     return _execute(args, todo, skipped, shared, fmt, methods, overrides, nameservers)
 
 
@@ -364,25 +395,44 @@ def _execute(
     )
     bar = _ProgressBar(sys.stderr, skipped) if sys.stderr.isatty() and not args.no_progress and todo else None
     progress: Callable[[BatchProgress], None] | None = bar
-    output = _Output(args.output, fmt)
+    try:
+        results = discover_many(
+            [address for address, _ in todo], username=args.username, credentials=credentials, workers=args.workers,
+            ordered=not args.as_completed, cache=cache,
+            methods=methods, timeout=args.timeout, request_timeout=args.request_timeout, resolver=resolver,
+            transport=transport, allowed_hosts=args.allow_redirect, schema=Schema(args.schema),
+            trust_microsoft365=not args.no_microsoft365, parallel=not args.sequential, patience=args.patience,
+            progress=progress,
+        )  # fmt: skip
+        output = _Output(args.output, fmt)
+    except (ValueError, TypeError) as exc:  # the library's own argument checks: InvalidArgumentError
+        transport.close()
+        sys.stderr.write(printable(f"autodiscover batch: {exc}") + "\n")
+        return EXIT_USAGE
+    except OSError as exc:  # --output is a directory, in a missing folder, not writable …
+        transport.close()
+        sys.stderr.write(printable(f"autodiscover batch: cannot write {args.output}: {exc}") + "\n")
+        return EXIT_USAGE
     all_found = True
     try:
-        with (
-            transport,
-            discover_many(
-                [address for address, _ in todo], username=args.username, credentials=credentials, workers=args.workers,
-                ordered=not args.as_completed, progress=progress, cache=cache,
-                methods=methods, timeout=args.timeout, request_timeout=args.request_timeout, resolver=resolver,
-                transport=transport, allowed_hosts=args.allow_redirect, schema=Schema(args.schema),
-                trust_microsoft365=not args.no_microsoft365, parallel=not args.sequential, patience=args.patience,
-            ) as results,
-        ):  # fmt: skip
-            for result in results:
-                output.write(result)
-                all_found = all_found and result.settings is not None
+        with transport, results:
+            try:
+                for result in results:
+                    output.write(result)
+                    all_found = all_found and result.settings is not None
+            except KeyboardInterrupt:
+                # In input order, finished results may wait behind a slow earlier address: keep them.
+                for result in results.unreported():
+                    output.write(result)
+                raise
     except KeyboardInterrupt:
         sys.stderr.write("\nautodiscover batch: interrupted; run again with --resume to continue\n")
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise  # the reader of standard output went away: main() says nothing more
+    except OSError as exc:  # the disk is full, the file system went away …
+        sys.stderr.write(printable(f"autodiscover batch: cannot write the output: {exc}") + "\n")
+        return EXIT_USAGE
     finally:
         output.close()
         if bar is not None:

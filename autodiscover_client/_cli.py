@@ -6,6 +6,7 @@ Exit codes: 0 found, 1 not found, 2 bad usage or bad address, 3 credentials reje
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import ipaddress
 import json
@@ -100,7 +101,8 @@ def _build_parser() -> _Parser:
             "JSON object on stdout; otherwise failures go to stderr. "
             "'autodiscover demo' runs a self-contained demonstration; "
             "'autodiscover batch FILE' discovers many addresses (see 'autodiscover batch --help'). "
-            "Exit codes: 0 found, 1 not found, 2 bad usage or address, 3 credentials rejected."
+            "Exit codes: 0 found, 1 not found, 2 bad usage or address, 3 credentials rejected, 130 interrupted, "
+            "141 output pipe closed."
         ),
     )
     parser.add_argument("email", help="the mailbox address, e.g. user@example.com")
@@ -402,8 +404,26 @@ def _scp_source(args: argparse.Namespace, credentials: Credentials | None) -> Sc
     return Ldap3ScpSource(args.scp, ca_bundle=args.ca_bundle)
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of standard output went away (``| head``)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C at a prompt or while reading standard input: no traceback
+        sys.stderr.write("\nautodiscover: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Point standard output at /dev/null, so that the interpreter's last flush cannot fail again.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["demo"]:
         from ._demo import run_demo

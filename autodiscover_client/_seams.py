@@ -59,6 +59,21 @@ class Resolver(Protocol):
         ...
 
 
+def check_basic(username: object, password: object) -> None:
+    """Refuse a user name or password that Basic authentication cannot carry (``None`` is not checked).
+
+    Raises:
+        InvalidCredentialsError: A non-str, a control character, or a ``:`` in the user name (RFC 7617
+            §2: the first colon ends it). The message never shows the password.
+    """
+    if username is not None:
+        name = _check_text(username, "user name", secret=False)
+        if ":" in name:
+            raise InvalidCredentialsError("the user name of BasicCredentials must not contain ':' (RFC 7617 §2)")
+    if password is not None:
+        _check_text(password, "password", secret=True)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class BasicCredentials:
     """A user name and password for HTTP Basic authentication (RFC 7617), sent only over verified TLS.
@@ -76,10 +91,10 @@ class BasicCredentials:
     scheme = "Basic"
 
     def __post_init__(self) -> None:
+        # Both are required here: None is refused like any other non-str.
         _check_text(self.username, "user name", secret=False)
-        if ":" in self.username:
-            raise InvalidCredentialsError("the user name of BasicCredentials must not contain ':' (RFC 7617 §2)")
         _check_text(self.password, "password", secret=True)
+        check_basic(self.username, self.password)
 
     def authorization(self) -> str:
         """Return the ``Authorization`` header value."""

@@ -251,7 +251,8 @@ def test_ctrl_c_exits_at_once_and_keeps_what_was_written(
     """SIGINT while four discoveries hang: exit 130 within seconds, not when they time out (30 s)."""
     dns_server, web = world
     source = tmp_path / "in.txt"
-    source.write_text("user@fast.test\n" + "".join(f"user{n}@hang.test\n" for n in range(4)))
+    # In input order, the two fast addresses after the first hanging one finish but wait behind it.
+    source.write_text("user@fast.test\nuser0@hang.test\na@fast.test\nb@fast.test\nuser1@hang.test\n")
     out = tmp_path / "out.jsonl"
     with SilentHost() as silent:
         args = [
@@ -281,7 +282,35 @@ def test_ctrl_c_exits_at_once_and_keeps_what_was_written(
     assert took < 5, f"exit took {took:.1f} s after Ctrl-C"
     assert b"interrupted; run again with --resume" in stderr
     assert b"Traceback" not in stderr
-    assert ["user@fast.test"] == [json.loads(line)["address"] for line in out.read_text().splitlines()]
+    written = [json.loads(line)["address"] for line in out.read_text().splitlines()]
+    assert ["user@fast.test", "a@fast.test", "b@fast.test"] == written
+
+
+def test_a_closed_output_pipe_ends_the_batch_quietly(world: tuple[LocalDnsServer, LocalAutodiscoverServer]) -> None:
+    """``autodiscover batch … | head -1``: exit 141 (as after SIGPIPE), no traceback."""
+    dns_server, web = world
+    domains = add_domains(web, 3)
+    addresses = "".join(f"user{n}@{domain}\n" for n in range(40) for domain in domains)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autodiscover_client", "batch", "-", "--anonymous", *cli_network_args(dns_server, web)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdin is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
+    try:
+        process.stdin.write(addresses.encode())
+        process.stdin.close()
+        assert b'"status":"found"' in process.stdout.readline()
+        process.stdout.close()  # what head does after its line
+        process.wait(timeout=60)
+        stderr = process.stderr.read()
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+        process.stderr.close()
+    assert 141 == process.returncode, stderr
+    assert b"Traceback" not in stderr
 
 
 _LIBRARY_SCRIPT = """

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -363,13 +364,13 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused() -> None:
     """A server value or address starting with ``=``/``+``/``-``/``@`` is written with a leading apostrophe."""
     from autodiscover_client import DiscoveryError
     from autodiscover_client._batch import BatchResult
-    from autodiscover_client._batch_cli import _uncell, csv_row
+    from autodiscover_client._batch_cli import csv_row, written_address
 
     result = BatchResult(index=0, address="-x@example.test", error=DiscoveryError('=HYPERLINK("http://x.invalid")'))
     row = csv_row(result)
     assert "'-x@example.test" == row["address"]
     assert row["error"].startswith("'=HYPERLINK")
-    assert "-x@example.test" == _uncell(row["address"])  # --resume reads the address back as it was
+    assert written_address("-x@example.test", "csv") == row["address"]  # what --resume matches the input with
 
 
 @pytest.mark.parametrize("mark", [",", ";", "\t"])
@@ -388,3 +389,154 @@ def test_batch_plain_lines_stay_plain_and_a_one_column_csv_reads() -> None:
         "# wave 1\na@example.com\n\nb@example.com\n", csv_hint=False
     )
     assert (["a@example.com"], None) == read_addresses("email\na@example.com\n", csv_hint=True)
+
+
+# --- batch: mistakes found before any request (the second break session) ---------------------------
+
+
+def _usage_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """Run ``batch argv``: it must exit 2 with a message and no traceback; return the message."""
+    code: object
+    try:
+        code = run_batch(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert 2 == code, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("svc:ops@example.test", "pw", "':'"),
+        ("svc\x07@example.test", "pw", "control character"),
+        (None, "p\x07ssw0rd-secret", "control character"),
+    ],
+)
+def test_batch_credentials_basic_cannot_carry_are_usage_errors(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    username: str | None,
+    password: str,
+    message: str,
+) -> None:
+    """Every address would fail alike (and --resume would then skip them all): exit 2 before any I/O."""
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\nbob@example.test\n")
+    monkeypatch.setenv("AUTODISCOVER_PASSWORD", password)
+    out = tmp_path / "out.jsonl"
+    err = _usage_error(capsys, [str(listing), "-o", str(out), *(["--username", username] if username else [])])
+    assert message in err
+    assert "ssw0rd-secret" not in err
+    assert not out.exists()
+
+
+def test_batch_a_password_cell_basic_cannot_carry_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    table = tmp_path / "in.csv"
+    table.write_text('email,password\nann@example.test,good\nbob@example.test,"bad\nsecret-cell"\n')
+    err = _usage_error(capsys, [str(table), "--allow-password-column", "--anonymous"])
+    assert "address 2" in err
+    assert "secret-cell" not in err
+
+
+def test_batch_an_empty_password_cell_without_a_shared_password_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The docs promise no silent anonymous runs: an empty cell needs a shared password or --anonymous."""
+    table = tmp_path / "in.csv"
+    table.write_text("email,password\nann@example.test,s1\nbob@example.test,\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert "empty password cell" in _usage_error(capsys, [str(table), "--allow-password-column"])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--workers", "257"], "--workers"),
+        (["--workers", "0"], "--workers"),
+        (["--allow-redirect", "a b"], "not a host name"),
+    ],
+)
+def test_batch_options_the_library_refuses_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, options: list[str], message: str
+) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\n")
+    assert message in _usage_error(capsys, [str(listing), "--anonymous", *options])
+
+
+@pytest.mark.parametrize("target", ["a-directory", "missing-folder/out.jsonl"])
+def test_batch_an_output_that_cannot_be_opened_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, target: str
+) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\n")
+    (tmp_path / "a-directory").mkdir()
+    assert "cannot write" in _usage_error(capsys, [str(listing), "--anonymous", "-o", str(tmp_path / target)])
+
+
+def test_batch_resume_on_a_pipe_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\n")
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so that opening it for writing does not block
+    try:
+        assert "--resume" in _usage_error(capsys, [str(listing), "--anonymous", "-o", str(fifo), "--resume"])
+    finally:
+        os.close(reader)
+
+
+def test_a_batch_with_bad_credentials_fails_at_once_in_the_library() -> None:
+    from autodiscover_client import InvalidCredentialsError, discover_many
+
+    with pytest.raises(InvalidCredentialsError, match="control character"):
+        discover_many(["ann@example.test"], password="p\x00w")
+    with pytest.raises(InvalidCredentialsError, match="':'"):
+        discover_many(["ann@example.test"], password="pw", username="a:b")
+
+
+def test_ctrl_c_at_the_password_prompt_exits_130_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("autodiscover_client._cli._main", interrupted)
+    assert 130 == main(["ann@example.test"])
+    assert "interrupted" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ann,ann@example.com\nBob,bob@example.com\n", ["ann@example.com", "bob@example.com"]),
+        ("# exported 2026-12-01\nname,email\nAnn,ann@example.com\n", ["ann@example.com"]),
+        ("ann@example.com,Ann\n", ["ann@example.com"]),
+    ],
+    ids=["headerless-address-second", "comment-before-header", "headerless-address-first"],
+)
+def test_batch_csv_header_detection(text: str, expected: list[str]) -> None:
+    """A first row holding an address is data; comment lines before a header are skipped."""
+    from autodiscover_client._batch_cli import read_addresses
+
+    assert (expected, None) == read_addresses(text, csv_hint=True)
+
+
+@pytest.mark.parametrize("address", ["", "'-x@example.test", "-x@example.test", "a  b@example.test", "a\nb@x.test"])
+def test_csv_resume_matches_every_address_it_wrote(tmp_path: Path, address: str) -> None:
+    """Whatever the CSV writer does to an address (formula guard, one line), --resume finds it again."""
+    from autodiscover_client import DiscoveryError
+    from autodiscover_client._batch import BatchResult
+    from autodiscover_client._batch_cli import _Output, completed_addresses, written_address
+
+    path = tmp_path / "out.csv"
+    output = _Output(str(path), "csv")
+    output.write(BatchResult(index=0, address=address, error=DiscoveryError("no")))
+    output.close()
+    assert 1 == completed_addresses(str(path), "csv")[written_address(address, "csv")]
