@@ -14,7 +14,9 @@ import dataclasses
 import http.client
 import io
 import socket
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,11 +114,56 @@ class _HTTPSConnection(urllib3.connection.HTTPSConnection):
     response_class = _BoundedResponse
 
 
-class _HTTPPool(urllib3.HTTPConnectionPool):
+# Idle keep-alive connections the whole process may hold, across every pool of every transport. Pools
+# keep what each host's busiest moment needed: a batch whose input is sorted by domain sends all its
+# workers to one host after another, and 64 hosts x 16 idle connections would be past `ulimit -n 1024`.
+IDLE_LIMIT = 64
+_idle: weakref.WeakSet[object] = weakref.WeakSet()
+_idle_lock = threading.Lock()
+
+
+def idle_connections() -> int:
+    """How many idle keep-alive connections (with an open socket) the process's pools hold now."""
+    with _idle_lock:
+        return len(_idle)
+
+
+class _IdleBudget(urllib3.HTTPConnectionPool):
+    """A pool that keeps a returned connection open only while the process is under ``IDLE_LIMIT``."""
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None and getattr(conn, "sock", None) is not None:
+            with _idle_lock:
+                keep = len(_idle) < IDLE_LIMIT
+                if keep:
+                    _idle.add(conn)
+            if not keep:
+                conn.close()  # the pool keeps the closed connection object; it reconnects if taken
+        super()._put_conn(conn)
+        if conn is not None and getattr(conn, "sock", None) is None:  # closed, or the pool was full or closed
+            with _idle_lock:
+                _idle.discard(conn)
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        with _idle_lock:
+            _idle.discard(conn)
+        return conn
+
+    def close(self) -> None:
+        queued = list(getattr(self.pool, "queue", ()) or ())
+        with _idle_lock:
+            for conn in queued:
+                if conn is not None:
+                    _idle.discard(conn)
+        super().close()
+
+
+class _HTTPPool(_IdleBudget):
     ConnectionCls = _HTTPConnection
 
 
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
+class _HTTPSPool(_IdleBudget, urllib3.HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 

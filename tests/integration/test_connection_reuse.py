@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 from _counting_proxy import CountingProxy
 
-from autodiscover_client import Discoverer, HttpRequest, Method, RequestsTransport, TLSError
+from autodiscover_client import Discoverer, HttpRequest, Method, RequestsTransport, TLSError, _response_limits
 from autodiscover_client.testing import LocalAutodiscoverServer, settings_body
 from autodiscover_client.testing._https_server import ServerResponse
 
@@ -113,3 +116,40 @@ def test_an_unreadable_ca_bundle_is_a_tls_error(web: LocalAutodiscoverServer, tm
         pytest.raises(TLSError, match="CA bundle"),
     ):
         transport.send(_post(f"good.{DOMAIN}"), timeout=5)
+
+
+def _open_client_connections(ports: set[int]) -> int:
+    """Established TCP connections from this machine to one of ``ports``, as the kernel lists them."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table, encoding="ascii") as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                remote_port, state = int(fields[2].rsplit(":", 1)[1], 16), fields[3]
+                count += state == "01" and remote_port in ports  # 01: ESTABLISHED
+    return count
+
+
+def test_idle_connections_stay_under_the_process_limit(web: LocalAutodiscoverServer) -> None:
+    """Eight requests at once on each of twelve hosts would leave 96 idle connections open: 64 stay at most.
+
+    This is a batch whose input is sorted by domain: every worker on one host, then on the next.
+    """
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("counts connections in /proc/net/tcp, which this system does not have")
+    hosts = [f"busy{n}.{DOMAIN}" for n in range(12)]
+    ports = {web.add_host(host, SETTINGS).port for host in hosts}
+    assert len(ports) == len(hosts)
+    with RequestsTransport(ca_bundle=web.ca_bundle, connect_to=web.connect_overrides) as transport:
+        for host in hosts:
+            barrier = threading.Barrier(8)
+
+            def send(host: str = host, barrier: threading.Barrier = barrier) -> int:
+                barrier.wait(5)
+                return transport.send(_post(host), timeout=10).status
+
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                assert [200] * 8 == list(pool.map(lambda _: send(), range(8)))
+        assert _open_client_connections(ports) <= _response_limits.IDLE_LIMIT
+        for host in hosts:  # the connections kept are still used, and closed ones reopen
+            assert 200 == transport.send(_post(host), timeout=10).status
