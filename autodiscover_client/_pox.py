@@ -212,7 +212,7 @@ def parse_tree(body: bytes) -> Element:
     element, about half of what a defusedxml parse costs (benchmarks/bench_parse.py). Its defences are
     expat handlers of their own (doctype, entity declarations, external references) and stay in place;
     only the element handlers are rewired, as ElementTree's own ``XMLPullParser`` does. Tags then read
-    ``uri}local``, which ``split`` understands as well as ``{uri}local``.
+    ``uri}local``, the spelling ``split`` reads; the fallback path respells ElementTree's ``{uri}local``.
 
     Raises:
         defusedxml.DefusedXmlException: A DTD, an entity declaration or an external reference.
@@ -228,6 +228,9 @@ def parse_tree(body: bytes) -> Element:
     if getattr(expat, "StartDoctypeDeclHandler", None) is None or getattr(expat, "EntityDeclHandler", None) is None:
         # Not the defusedxml this was written against: take its own documented path, never a bare one.
         fallback: Element = defusedxml.ElementTree.fromstring(body, forbid_dtd=True)
+        for element in fallback.iter():
+            if isinstance(element.tag, str) and element.tag.startswith("{"):
+                element.tag = element.tag[1:]  # "{uri}local" -> expat's "uri}local", what split() reads
         return fallback
     expat.ordered_attributes = False  # attributes as a dict: what TreeBuilder.start takes
     expat.StartElementHandler = builder.start

@@ -20,9 +20,10 @@ _HTTPS_MS = "https://schemas.microsoft.com/"
 
 @functools.lru_cache(maxsize=1024)  # tags repeat within and across responses (benchmarks/bench_parse.py)
 def split(tag: str) -> tuple[str, str]:
-    """Return (canonical namespace, local name) of a tag, spelled ``{uri}local`` or ``uri}local``.
+    """Return (canonical namespace, local name) of a tag in expat's ``uri}local`` spelling.
 
-    ElementTree spells ``{uri}local``; ``_pox.parse_tree`` hands expat's own ``uri}local`` through. A local
+    ``_pox.parse_tree`` hands expat's spelling through (ElementTree's ``{uri}local`` is respelled on its
+    fallback path), so a namespace that itself starts with ``{`` stays distinct, as in defusedxml. A local
     name cannot contain ``}`` (XML 1.0 §2.3), so the last one ends the namespace. Learn prints every
     namespace as ``https://schemas.microsoft.com/…`` (a site-wide link rewrite, PROTOCOL.md §3.1,
     corpus 03-06); that spelling is an alias of the ``http://`` one.
@@ -30,7 +31,6 @@ def split(tag: str) -> tuple[str, str]:
     namespace, brace, local = tag.rpartition("}")
     if not brace:
         return "", tag
-    namespace = namespace.removeprefix("{")
     if namespace.startswith(_HTTPS_MS):
         namespace = "http://" + namespace[len("https://") :]
     return namespace, local
@@ -38,7 +38,7 @@ def split(tag: str) -> tuple[str, str]:
 
 def clark(tag: str) -> str:
     """The tag as sent, in ElementTree's ``{uri}local`` spelling, for messages."""
-    return "{" + tag if "}" in tag and not tag.startswith("{") else tag
+    return "{" + tag if "}" in tag else tag
 
 
 def local(element: Element) -> str:
