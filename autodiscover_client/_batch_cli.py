@@ -26,6 +26,7 @@ from ._cli import (
     EXIT_INTERRUPTED,
     EXIT_NOT_FOUND,
     EXIT_USAGE,
+    METHOD_ALIASES,
     PASSWORD_VARIABLE,
     UsageError,
     _Parser,
@@ -97,9 +98,10 @@ def _methods(args: argparse.Namespace) -> tuple[Method, ...]:
     if Method.SCP.value in names:
         raise UsageError("--methods scp: batch runs have no --scp option (use 'autodiscover EMAIL --scp DC')")
     try:
-        return tuple(Method(name) for name in names)
+        return tuple(METHOD_ALIASES.get(name) or Method(name) for name in names)
     except ValueError:
-        raise ValueError(f"--methods {args.methods!r}: choose from " + ", ".join(m.value for m in Method)) from None
+        choices = ", ".join(m.value for m in Method if m is not Method.SCP) + " (v2 for v2_json)"
+        raise ValueError(f"--methods {args.methods!r}: choose from {choices}") from None
 
 
 _DELIMITERS = (",", ";", "\t")

@@ -152,7 +152,7 @@ _SCHEMAS = {OUTLOOK_NS: Schema.OUTLOOK, MOBILESYNC_NS: Schema.MOBILESYNC}
 Document = SettingsDocument | RedirectAddressDocument | RedirectUrlDocument | ErrorDocument
 
 
-def parse_response(body: bytes) -> Document:
+def parse_response(body: bytes | bytearray | memoryview) -> Document:
     """Parse an Autodiscover response body, classifying it by content, never by Content-Type.
 
     Args:
@@ -163,11 +163,16 @@ def parse_response(body: bytes) -> Document:
         :class:`RedirectUrlDocument` or :class:`ErrorDocument`.
 
     Raises:
-        InvalidResponseError: The body is empty, not well-formed, uses a DTD or entities, or is not
-            an Autodiscover response.
+        InvalidResponseError: The body is empty, compressed, not well-formed, uses a DTD or entities, or
+            is not an Autodiscover response.
+        TypeError: ``body`` is not bytes (``bytearray`` and ``memoryview`` are accepted).
     """
+    body = _as_bytes(body)
     if not body.strip():
         raise InvalidResponseError("the body is empty")
+    if body[:2] == b"\x1f\x8b":
+        # Sent although the request said Accept-Encoding: identity; never decompressed (a bomb's way in).
+        raise InvalidResponseError("a gzip-compressed body (the server ignored Accept-Encoding: identity)")
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
     if head.startswith((b"<!doctype html", b"<html")):
         # Web sites on root domains and captive portals answer HTML (PROTOCOL.md §1.9): say so plainly.
@@ -202,6 +207,15 @@ def parse_response(body: bytes) -> Document:
 
 
 _LEADING_SPACE = (b" ", b"\t", b"\r", b"\n")
+
+
+def _as_bytes(body: object) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    # A str has already been decoded by someone, with whatever encoding they guessed: refuse to guess again.
+    raise TypeError(f"parse_response() takes the body as bytes, not {type(body).__name__}")
 
 
 def parse_tree(body: bytes) -> Element:

@@ -540,3 +540,16 @@ def test_csv_resume_matches_every_address_it_wrote(tmp_path: Path, address: str)
     output.write(BatchResult(index=0, address=address, error=DiscoveryError("no")))
     output.close()
     assert 1 == completed_addresses(str(path), "csv")[written_address(address, "csv")]
+
+
+def test_batch_methods_take_the_v2_alias_and_never_offer_scp(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from autodiscover_client import Method
+    from autodiscover_client._batch_cli import _methods
+
+    args = argparse.Namespace(methods="v2,https_root", order="mission")
+    assert (Method.V2_JSON, Method.HTTPS_ROOT) == _methods(args)
+    with pytest.raises(ValueError, match="choose from") as caught:
+        _methods(argparse.Namespace(methods="nope", order="mission"))
+    assert "scp" not in str(caught.value)

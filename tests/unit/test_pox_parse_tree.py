@@ -158,3 +158,17 @@ def test_messages_name_the_root_as_sent() -> None:
     body = b'<Other xmlns="https://schemas.microsoft.com/x"/>'
     with pytest.raises(InvalidResponseError, match=r"root element '\{https://schemas.microsoft.com/x\}Other'"):
         parse_response(body)
+
+
+def test_bytes_like_bodies_parse_and_a_str_is_a_clear_type_error() -> None:
+    body = BODIES["exchange"]
+    assert parse_response(bytearray(body)) == parse_response(memoryview(body)) == parse_response(body)
+    with pytest.raises(TypeError, match="takes the body as bytes, not str"):
+        parse_response(body.decode())  # type: ignore[arg-type]
+
+
+def test_a_gzip_body_is_named_as_such() -> None:
+    import gzip
+
+    with pytest.raises(InvalidResponseError, match="gzip-compressed"):
+        parse_response(gzip.compress(BODIES["exchange"]))
