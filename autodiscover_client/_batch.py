@@ -19,7 +19,7 @@ from ._address import parse_email
 from ._api import DEFAULT_PATIENCE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Discoverer
 from ._cache import Cache, MemoryCache
 from ._errors import AuthenticationError, DeadlineExceededError, DiscoveryError, InvalidEmailError
-from ._models import DEFAULT_ORDER, Method, Settings
+from ._models import DEFAULT_ORDER, Method, Outcome, Settings
 from ._options import check_discover_arguments
 from ._policy import RedirectApprover
 from ._pool import DaemonPool
@@ -53,7 +53,9 @@ class BatchResult:
         """``found``, ``not_found``, ``credentials_rejected``, ``timeout``, ``invalid_address`` or ``resource_error``.
 
         ``resource_error`` means a local limit (such as "too many open files") got in the way, so "not
-        found" would be a lie: run that address again with more resources or less concurrency.
+        found" would be a lie: run that address again with more resources or less concurrency. Likewise
+        ``timeout``: the per-address deadline passed, or a candidate timed out, so the address was not
+        proven to have no settings (a server that is down today may answer tomorrow).
         """
         if self.settings is not None:
             return "found"
@@ -66,8 +68,9 @@ class BatchResult:
             return "resource_error"
         if isinstance(self.error, AuthenticationError):
             return "credentials_rejected"
-        if isinstance(self.error, DeadlineExceededError):
-            return "timeout"  # not proven absent: worth another try with a longer timeout
+        attempts = self.error.attempts if self.error is not None else ()
+        if isinstance(self.error, DeadlineExceededError) or any(a.outcome is Outcome.TIMEOUT for a in attempts):
+            return "timeout"  # not proven absent: worth another try, perhaps with a longer timeout
         return "not_found"
 
     def to_dict(self) -> dict[str, Any]:

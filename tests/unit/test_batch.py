@@ -280,7 +280,7 @@ def test_a_short_timeout_is_not_taken_as_a_dead_host() -> None:
             request_timeout=10.0,
         )
     )
-    assert ["not_found", "found"] == [r.status for r in results]
+    assert ["timeout", "found"] == [r.status for r in results]  # a timed-out candidate proves nothing absent
 
 
 def test_two_full_timeouts_mark_the_host_dead_for_the_batch() -> None:
@@ -384,3 +384,17 @@ def test_a_password_that_is_not_a_str_fails_at_once() -> None:
 
     with pytest.raises(InvalidCredentialsError):
         discover_many(["a@d0.example"], 123, resolver=FakeResolver(), transport=FakeTransport({}))  # type: ignore[arg-type]
+
+
+def test_a_candidate_that_timed_out_means_timeout_not_not_found() -> None:
+    """A refused root and a timed-out autodiscover host: the address may well have settings, so not not_found."""
+    transport = FakeTransport(
+        {"https://autodiscover.d0.example/autodiscover/autodiscover.xml": TransportTimeoutError("x")}
+    )
+    results = list(
+        discover_many(
+            ["a@d0.example", "b@d1.example"], resolver=FakeResolver(), transport=transport, workers=1,
+            methods=[Method.HTTPS_ROOT, Method.HTTPS_AUTODISCOVER],
+        )
+    )  # fmt: skip
+    assert ["timeout", "not_found"] == [r.status for r in results]  # d1: everything refused, nothing timed out
