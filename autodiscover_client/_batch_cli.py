@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -291,6 +292,14 @@ def _shared_password(args: argparse.Namespace) -> str | None:
     return read_secret(args, sys.stdin, variable=PASSWORD_VARIABLE, prompt=prompt, can_prompt=args.file != "-")
 
 
+def _is_standard_input(path: str) -> bool:
+    try:
+        given, stdin = os.stat(path), os.fstat(0)
+    except (OSError, ValueError):
+        return False
+    return (given.st_dev, given.st_ino) == (stdin.st_dev, stdin.st_ino)
+
+
 def run_batch(argv: Sequence[str]) -> int:
     """Run ``autodiscover batch``; return the exit code."""
     parser = _build_parser()
@@ -302,6 +311,8 @@ def run_batch(argv: Sequence[str]) -> int:
         parser.error(f"--workers must be from 1 to {MAX_WORKERS}")
     if args.output and args.file != "-" and os.path.exists(args.output) and os.path.samefile(args.file, args.output):
         parser.error("--output is the input file: results would be appended to the addresses")
+    if args.output and args.file == "-" and _is_standard_input(args.output):
+        parser.error("--output is standard input, which holds the addresses")
     if args.file == "-" and args.password_stdin:
         parser.error("standard input cannot hold both the addresses and the password")
     try:
@@ -381,10 +392,19 @@ def _execute(
     from ._dns import DnspythonResolver
     from ._http import RequestsTransport
 
-    per_address = {address: secret for address, secret in todo if secret is not None}
+    # A repeated address may have a password per row: each of its rows takes the next one.
+    per_address: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
+    for address, secret in todo:
+        if secret is not None:
+            per_address[address].append(secret)
+    lock = threading.Lock()
 
     def credentials(address: str) -> str | None:
-        return per_address.get(address, shared)
+        with lock:
+            secrets = per_address.get(address)
+            if not secrets:
+                return shared
+            return secrets.popleft() if len(secrets) > 1 else secrets[0]
 
     try:
         cache = DiskCache() if args.cache else None

@@ -436,3 +436,26 @@ def test_progress_bar_on_a_terminal(world: tuple[LocalDnsServer, LocalAutodiscov
     assert "10/10" in shown
     assert "found 10" in shown
     assert 10 == len(out.read_text().splitlines())
+
+
+def test_a_repeated_address_takes_each_rows_password(
+    world: tuple[LocalDnsServer, LocalAutodiscoverServer], tmp_path: Path
+) -> None:
+    """Two rows for one mailbox, a wrong and a right password: one row is rejected, the other found."""
+    dns_server, web = world
+    web.add_host("autodiscover.pw.test", slow_settings("pw.test", 0.0), credentials=("ann@pw.test", PASSWORD))
+    table = tmp_path / "in.csv"
+    table.write_text(f"email,password\nann@pw.test,wrong-{PASSWORD}\nann@pw.test,{PASSWORD}\n")
+    out = tmp_path / "out.jsonl"
+    result = cli(
+        str(table), "--allow-password-column", "--anonymous", "-o", str(out), *cli_network_args(dns_server, web)
+    )
+    statuses = sorted(json.loads(line)["status"] for line in out.read_text().splitlines())
+    assert ["credentials_rejected", "found"] == statuses, result.stderr
+    assert PASSWORD not in out.read_text() + result.stderr
+
+
+def test_the_output_may_not_be_the_standard_input_that_holds_the_addresses() -> None:
+    result = cli("-", "--anonymous", "--output", "/dev/stdin", stdin="ann@example.test\n")
+    assert 2 == result.returncode
+    assert "standard input" in result.stderr
