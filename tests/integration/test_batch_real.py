@@ -228,6 +228,14 @@ def test_kill_midway_and_resume_loses_and_duplicates_nothing(
     assert "skipped" in resumed.stderr
 
 
+def _hear_ctrl_c() -> None:
+    """In the child: undo an inherited "ignore SIGINT" (a job started with & by a script, as CI may do).
+
+    Python keeps SIGINT ignored when it starts with it ignored, and then never raises KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _hanging_world(dns_server: LocalDnsServer, web: LocalAutodiscoverServer, silent: SilentHost) -> list[str]:
     """CLI network arguments where fast.test answers at once and every hang.test discovery hangs for 30 s."""
     web.add_host("autodiscover.fast.test", slow_settings("fast.test", 0.0))
@@ -267,7 +275,7 @@ def test_ctrl_c_exits_at_once_and_keeps_what_was_written(
         environment = {k: v for k, v in os.environ.items() if k != "AUTODISCOVER_PASSWORD"}
         process = subprocess.Popen(
             [sys.executable, "-m", "autodiscover_client", "batch", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, preexec_fn=_hear_ctrl_c,
         )  # fmt: skip
         try:
             _wait_for_line(out, process)
@@ -338,8 +346,9 @@ def test_ctrl_c_in_a_program_using_discover_many_exits_at_once(
         host, port = dns_server.address
         argv = [host, str(port), web.ca_bundle, silent.address, str(silent.port), repr(web.connect_overrides)]
         process = subprocess.Popen(
-            [sys.executable, "-c", _LIBRARY_SCRIPT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+            [sys.executable, "-c", _LIBRARY_SCRIPT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=_hear_ctrl_c,
+        )  # fmt: skip
         try:
             assert process.stdout is not None
             assert b"user@fast.test found" in process.stdout.readline()
