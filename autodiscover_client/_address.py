@@ -36,6 +36,16 @@ class EmailAddress:
         return f"{self.local}@{self.domain}"
 
 
+_SHOWN_CHARACTERS = 80  # an address is at most 254 octets (RFC 5321 §4.5.3.1.3); messages need no more
+
+
+def _shown(text: str) -> str:
+    """``text`` for an error message: its repr, cut short if it is long (a 5 MB line is no address)."""
+    if len(text) <= _SHOWN_CHARACTERS:
+        return repr(text)
+    return f"{text[:_SHOWN_CHARACTERS]!r}… ({len(text):,} characters)"
+
+
 def parse_email(text: str) -> EmailAddress:
     """Parse and validate an address for Autodiscover.
 
@@ -57,7 +67,7 @@ def parse_email(text: str) -> EmailAddress:
     if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cs") for ch in text if ch != " ") or (
         " " in text and not text.startswith('"')
     ):
-        raise InvalidEmailError(f"{text!r} contains white space, control characters or lone surrogates")
+        raise InvalidEmailError(f"{_shown(text)} contains white space, control characters or lone surrogates")
     at = _split_at(text)
     local, raw_domain = text[:at], text[at + 1 :]
     _check_local(local, text)
@@ -66,7 +76,7 @@ def parse_email(text: str) -> EmailAddress:
 
     if is_public_suffix(domain):
         raise InvalidEmailError(
-            f"the domain of {text!r} is a public suffix ({domain!r}): no organisation owns it, "
+            f"the domain of {_shown(text)} is a public suffix ({domain!r}): no organisation owns it, "
             "so there is nobody to ask for its settings"
         )
     return EmailAddress(local, domain)
@@ -86,12 +96,12 @@ def _split_at(text: str) -> int:
         elif char == "@" and not quoted:
             positions.append(index)
     if quoted:
-        raise InvalidEmailError(f"{text!r} has an unterminated quoted local part")
+        raise InvalidEmailError(f"{_shown(text)} has an unterminated quoted local part")
     if not positions:
-        raise InvalidEmailError(f"{text!r} has no '@'")
+        raise InvalidEmailError(f"{_shown(text)} has no '@'")
     if len(positions) > 1:
         raise InvalidEmailError(
-            f"{text!r} has {len(positions)} unquoted '@' characters; exactly one is allowed, "
+            f"{_shown(text)} has {len(positions)} unquoted '@' characters; exactly one is allowed, "
             "because guessing which one starts the domain sends credentials to the wrong place"
         )
     return positions[0]
@@ -99,47 +109,47 @@ def _split_at(text: str) -> int:
 
 def _check_local(local: str, text: str) -> None:
     if not local:
-        raise InvalidEmailError(f"{text!r} has an empty local part")
+        raise InvalidEmailError(f"{_shown(text)} has an empty local part")
     if len(local.encode("utf-8")) > _MAX_LOCAL_OCTETS:
-        raise InvalidEmailError(f"the local part of {text!r} is longer than {_MAX_LOCAL_OCTETS} octets")
+        raise InvalidEmailError(f"the local part of {_shown(text)} is longer than {_MAX_LOCAL_OCTETS} octets")
     if local.startswith('"'):
         # RFC 5322 §3.2.4 quoted-string: the whole local part must be one quoted string.
         if not _QUOTED.fullmatch(local):
             raise InvalidEmailError(
-                f"the quoted local part of {text!r} is malformed: it must be exactly one quoted string"
+                f"the quoted local part of {_shown(text)} is malformed: it must be exactly one quoted string"
             )
         return
     if '"' in local:
-        raise InvalidEmailError(f"the local part of {text!r} mixes quoted and unquoted text")
+        raise InvalidEmailError(f"the local part of {_shown(text)} mixes quoted and unquoted text")
     for atom in local.split("."):
         if not atom:
-            raise InvalidEmailError(f"the local part of {text!r} has an empty dot-separated part")
+            raise InvalidEmailError(f"the local part of {_shown(text)} has an empty dot-separated part")
         if not _ATEXT.fullmatch(atom):
-            raise InvalidEmailError(f"the local part of {text!r} contains characters that need quoting")
+            raise InvalidEmailError(f"the local part of {_shown(text)} contains characters that need quoting")
 
 
 def _normalise_domain(raw: str, text: str) -> str:
     domain = raw[:-1] if raw.endswith(_DOTS) else raw
     if not domain:
-        raise InvalidEmailError(f"{text!r} has an empty domain")
+        raise InvalidEmailError(f"{_shown(text)} has an empty domain")
     if domain.startswith("["):
-        raise InvalidEmailError(f"{text!r} uses a domain literal; Autodiscover needs a domain name")
+        raise InvalidEmailError(f"{_shown(text)} uses a domain literal; Autodiscover needs a domain name")
     try:
         # UTS #46 mapping lower-cases and folds width; then IDNA 2008 proper (RFC 5891).
         ascii_domain = idna.encode(domain, uts46=True, transitional=False).decode("ascii")
     except (idna.IDNAError, UnicodeError) as exc:
-        raise InvalidEmailError(f"the domain of {text!r} is not a valid IDNA 2008 name: {exc}") from exc
+        raise InvalidEmailError(f"the domain of {_shown(text)} is not a valid IDNA 2008 name: {exc}") from exc
     ascii_domain = ascii_domain.lower()
     if len(ascii_domain) > _MAX_DOMAIN_OCTETS:
-        raise InvalidEmailError(f"the domain of {text!r} is longer than {_MAX_DOMAIN_OCTETS} octets")
+        raise InvalidEmailError(f"the domain of {_shown(text)} is longer than {_MAX_DOMAIN_OCTETS} octets")
     labels = ascii_domain.split(".")
     if len(labels) < 2:
-        raise InvalidEmailError(f"the domain of {text!r} has a single label; a mail domain needs two or more")
+        raise InvalidEmailError(f"the domain of {_shown(text)} has a single label; a mail domain needs two or more")
     for label in labels:
         if not _LABEL.fullmatch(label):
             raise InvalidEmailError(
-                f"the domain of {text!r} has an invalid label {label!r} (letters, digits and inner hyphens only)"
+                f"the domain of {_shown(text)} has an invalid label {label!r} (letters, digits and inner hyphens only)"
             )
     if labels[-1].isdigit():
-        raise InvalidEmailError(f"{text!r} ends in a numeric label; Autodiscover needs a domain name")
+        raise InvalidEmailError(f"{_shown(text)} ends in a numeric label; Autodiscover needs a domain name")
     return ascii_domain

@@ -394,3 +394,11 @@ def test_parse_email_returns_a_clean_address_or_raises_invalid_email_error(text:
     assert address.local + "@" + address.domain == str(address)
     assert text.startswith(address.local)
     assert parse_email(str(address)) == address
+
+
+def test_a_huge_input_is_not_echoed_whole_in_the_error() -> None:
+    """A 5 MB line is no address: the message quotes its start and says how long it was."""
+    with pytest.raises(InvalidEmailError) as caught:
+        parse_email("x" * 5_000_000)
+    assert len(str(caught.value)) < 200
+    assert "5,000,000 characters" in str(caught.value)
