@@ -35,7 +35,7 @@ from ._errors import (
     TransportError,
     TransportTimeoutError,
 )
-from ._response_limits import HTTP_POOLS, HeadersTooLargeError, Limits, limited
+from ._response_limits import HTTP_POOLS, HeadersTooLargeError, Limits, keeping_connections, limited
 from ._seams import HttpRequest, HttpResponse, NtlmCredentials, Resolver
 from ._urls import url_refusal
 
@@ -91,11 +91,41 @@ class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
         return params, kwargs
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
-        # requests sets the bundle's path on every pool, which urllib3 would load on every connect. A pool
-        # with the shared context (which holds that bundle and requires verification) does without it.
-        if getattr(conn, "conn_kw", {}).get("ssl_context") is not None:
+        if url.lower().startswith("https") and getattr(conn, "conn_kw", {}).get("ssl_context") is not None:
+            # The pool's shared context holds the bundle and requires verification. requests would set the
+            # bundle's path again (which urllib3 loads on every connect) and check that the file still
+            # exists, failing with a bare OSError if it was removed after it was loaded.
+            conn.cert_reqs = "CERT_REQUIRED"
             conn.ca_certs = conn.ca_cert_dir = None
+            return
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+
+
+class _TlsContext:
+    """The one verifying context of a transport's https connections, built on first use."""
+
+    def __init__(self, ca_bundle: str) -> None:
+        self._ca_bundle = ca_bundle
+        self._context: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ssl.SSLContext:
+        """The context.
+
+        Raises:
+            TLSError: The CA bundle cannot be read or holds no usable certificate.
+        """
+        with self._lock:
+            if self._context is None:
+                # urllib3's own defaults (TLS 1.2+, its cipher list) with verification required.
+                context = urllib3.util.ssl_.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+                context.hostname_checks_common_name = False  # RFC 6125 §6.4.4: names from SANs only
+                try:
+                    context.load_verify_locations(cafile=self._ca_bundle)
+                except (ssl.SSLError, OSError) as exc:
+                    raise TLSError(f"cannot load the CA bundle {self._ca_bundle}: {exc}") from exc
+                self._context = context
+            return self._context
 
 
 class RequestsTransport:
@@ -139,34 +169,16 @@ class RequestsTransport:
         self._max_header_bytes = max_header_bytes
         self._session = session or requests.Session()
         self._session.trust_env = False  # no proxies or netrc credentials picked up behind the caller's back
-        self._context: ssl.SSLContext | None = None
-        self._context_lock = threading.Lock()
-        adapter = _PinnedNameAdapter(
-            tls_context=self._tls_context, pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST
-        )
+        # The adapter gets the context from a holder, not from a method of this object: a bound method
+        # would make a cycle (transport -> session -> adapter -> transport) that keeps an unclosed,
+        # dropped transport and its sockets alive until the garbage collector runs.
+        self._tls = _TlsContext(self._verify)
+        adapter = _PinnedNameAdapter(tls_context=self._tls.get, pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
     def __repr__(self) -> str:
         return f"RequestsTransport(ca_bundle={self._verify!r}, connect_to={self._connect_to!r})"
-
-    def _tls_context(self) -> ssl.SSLContext:
-        """The one verifying context of this transport's https connections, built on first use.
-
-        Raises:
-            TLSError: The CA bundle cannot be read or holds no usable certificate.
-        """
-        with self._context_lock:
-            if self._context is None:
-                # urllib3's own defaults (TLS 1.2+, its cipher list) with verification required.
-                context = urllib3.util.ssl_.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-                context.hostname_checks_common_name = False  # RFC 6125 §6.4.4: names from SANs only
-                try:
-                    context.load_verify_locations(cafile=self._verify)
-                except (ssl.SSLError, OSError) as exc:
-                    raise TLSError(f"cannot load the CA bundle {self._verify}: {exc}") from exc
-                self._context = context
-            return self._context
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -280,7 +292,8 @@ class RequestsTransport:
 
         handshake = NtlmHandshake(credentials, host)
         headers = {**headers, "Authorization": handshake.first(), "Connection": "keep-alive"}
-        response = self._exchange(request, url, headers, deadline, keep_alive=True)
+        with keeping_connections():  # the next leg must find this connection in the pool, open
+            response = self._exchange(request, url, headers, deadline, keep_alive=True)
         if response.status != 401:
             return response
         answer = handshake.answer(response.header("WWW-Authenticate"))

@@ -22,6 +22,7 @@ from typing import Any
 
 import urllib3
 import urllib3.connection
+import urllib3.util.connection
 
 _FALLBACK_MAX_HEADER_BYTES = 64 * 1024  # used only if a response is read outside ``limited()``
 
@@ -118,8 +119,29 @@ class _HTTPSConnection(urllib3.connection.HTTPSConnection):
 # keep what each host's busiest moment needed: a batch whose input is sorted by domain sends all its
 # workers to one host after another, and 64 hosts x 16 idle connections would be past `ulimit -n 1024`.
 IDLE_LIMIT = 64
-_idle: weakref.WeakSet[object] = weakref.WeakSet()
+_idle: weakref.WeakSet[urllib3.connection.HTTPConnection] = weakref.WeakSet()
 _idle_lock = threading.Lock()
+# Set while an exchange's connection must survive its return to the pool whatever the limit: the legs
+# of an NTLM handshake are bound to one connection (MS-NLMP §3.1).
+_keep: contextvars.ContextVar[bool] = contextvars.ContextVar("autodiscover_keep_connection", default=False)
+
+
+@contextlib.contextmanager
+def keeping_connections() -> Iterator[None]:
+    """Within this block, connections returned to a pool are kept even past ``IDLE_LIMIT``."""
+    token = _keep.set(True)
+    try:
+        yield
+    finally:
+        _keep.reset(token)
+
+
+def _sweep_dropped() -> None:
+    """Close the idle connections whose server has hung up (their slot would be held for nothing)."""
+    for conn in list(_idle):
+        if urllib3.util.connection.is_connection_dropped(conn):
+            _idle.discard(conn)
+            conn.close()
 
 
 def idle_connections() -> int:
@@ -134,7 +156,9 @@ class _IdleBudget(urllib3.HTTPConnectionPool):
     def _put_conn(self, conn: Any) -> None:
         if conn is not None and getattr(conn, "sock", None) is not None:
             with _idle_lock:
-                keep = len(_idle) < IDLE_LIMIT
+                if len(_idle) >= IDLE_LIMIT:
+                    _sweep_dropped()
+                keep = len(_idle) < IDLE_LIMIT or _keep.get()
                 if keep:
                     _idle.add(conn)
             if not keep:
@@ -145,7 +169,7 @@ class _IdleBudget(urllib3.HTTPConnectionPool):
                 _idle.discard(conn)
 
     def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
+        conn: Any = super()._get_conn(timeout)
         with _idle_lock:
             _idle.discard(conn)
         return conn

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import gc
 import shutil
 import threading
+import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -153,3 +156,60 @@ def test_idle_connections_stay_under_the_process_limit(web: LocalAutodiscoverSer
         assert _open_client_connections(ports) <= _response_limits.IDLE_LIMIT
         for host in hosts:  # the connections kept are still used, and closed ones reopen
             assert 200 == transport.send(_post(host), timeout=10).status
+
+
+def test_a_ca_bundle_removed_after_loading_changes_nothing(web: LocalAutodiscoverServer, tmp_path: Path) -> None:
+    """requests checks that the bundle's file exists on every request; the loaded context does not need it."""
+    hosts = [f"gone{n}.{DOMAIN}" for n in range(2)]
+    for host in hosts:
+        web.add_host(host, SETTINGS)
+    bundle = tmp_path / "ca.pem"
+    shutil.copy(web.ca_bundle, bundle)
+    with RequestsTransport(ca_bundle=bundle, connect_to=web.connect_overrides) as transport:
+        assert 200 == transport.send(_post(hosts[0]), timeout=5).status
+        bundle.unlink()
+        assert 200 == transport.send(_post(hosts[0]), timeout=5).status  # a kept connection
+        assert 200 == transport.send(_post(hosts[1]), timeout=5).status  # a new one
+
+
+def test_a_dropped_transport_is_freed_without_the_garbage_collector(web: LocalAutodiscoverServer) -> None:
+    """No reference cycle: an unclosed transport that goes out of scope releases its sockets at once."""
+    web.add_host(f"dropped.{DOMAIN}", SETTINGS)
+    transport = RequestsTransport(ca_bundle=web.ca_bundle, connect_to=web.connect_overrides)
+    assert 200 == transport.send(_post(f"dropped.{DOMAIN}"), timeout=5).status
+    alive = weakref.ref(transport)
+    gc.disable()
+    try:
+        del transport
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+def test_connections_whose_server_hung_up_give_their_idle_slots_back(
+    web: LocalAutodiscoverServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the limit, idle connections to a server that went away are closed, so live hosts keep theirs."""
+    base = _response_limits.idle_connections()
+    monkeypatch.setattr(_response_limits, "IDLE_LIMIT", base + 1)
+    web.add_host(f"live.{DOMAIN}", SETTINGS)
+    with LocalAutodiscoverServer(ca=web.ca) as gone:
+        gone.add_host(f"gone.{DOMAIN}", SETTINGS)
+        overrides = {**web.connect_overrides, **gone.connect_overrides}
+        transport = RequestsTransport(ca_bundle=web.ca_bundle, connect_to=overrides)
+        assert 200 == transport.send(_post(f"gone.{DOMAIN}"), timeout=5).status
+        assert base + 1 == _response_limits.idle_connections()
+    with transport:  # the server of gone.example.test has closed its end by now
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            assert 200 == transport.send(_post(f"live.{DOMAIN}"), timeout=5).status
+            if base + 1 == _response_limits.idle_connections() and _idle_hosts() == {f"live.{DOMAIN}"}:
+                break
+            time.sleep(0.05)  # the hang-up may take a moment to reach this side
+        assert {f"live.{DOMAIN}"} == _idle_hosts()
+
+
+def _idle_hosts() -> set[str]:
+    with _response_limits._idle_lock:
+        hosts = {getattr(conn, "server_hostname", None) or conn.host for conn in _response_limits._idle}
+    return hosts & {f"live.{DOMAIN}", f"gone.{DOMAIN}"}

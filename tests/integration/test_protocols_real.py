@@ -18,6 +18,7 @@ from autodiscover_client import (
     RequestsTransport,
     Schema,
     V2Protocol,
+    _response_limits,
     discover,
 )
 from autodiscover_client.testing import LocalAutodiscoverServer, mobilesync_body, settings_body
@@ -145,10 +146,20 @@ def ntlm_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("ntlm_accounts")
+@pytest.mark.parametrize("idle_budget", ["room", "full"])
 @pytest.mark.parametrize("protocol", ["ntlm", "negotiate"])
-def test_ntlm_handshake_over_one_connection(web: LocalAutodiscoverServer, protocol: str) -> None:
-    """The 3-leg handshake runs on one kept-alive connection and the server accepts the account."""
+def test_ntlm_handshake_over_one_connection(
+    web: LocalAutodiscoverServer, protocol: str, idle_budget: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 3-leg handshake runs on one kept-alive connection and the server accepts the account.
+
+    Also when the process already holds its limit of idle connections (a busy batch): the handshake's
+    connection is kept between its legs all the same.
+    """
     from _ntlm_server import ntlm_server
+
+    if idle_budget == "full":
+        monkeypatch.setattr(_response_limits, "IDLE_LIMIT", _response_limits.idle_connections())
 
     with ntlm_server(DOMAIN, web.ca, body=SETTINGS) as (port, log):
         with transport(web, {(DOMAIN, 443): ("127.0.0.1", port)}) as http:
