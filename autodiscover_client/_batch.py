@@ -177,7 +177,7 @@ MAX_WORKERS = 256  # threads; past this a batch only adds contention and open so
 
 
 def discover_many(
-    addresses: Iterable[str],
+    addresses: Iterable[str | tuple[str, str | Credentials | None]],
     password: str | None = None,
     *,
     username: str | None = None,
@@ -203,7 +203,10 @@ def discover_many(
     """Discover the settings of many addresses, for migrations; results stream as they are ready.
 
     Args:
-        addresses: The addresses; read lazily, so a large file can be streamed.
+        addresses: The addresses; read lazily, so a large file can be streamed. An item may also be a
+            pair ``(address, password or credentials)``: that row's own secret, which beats
+            ``password`` and ``credentials`` (``None`` in the pair falls back to them). A mailbox listed
+            twice with two passwords is then tried with each, on its own row.
         password: One password for every address (with ``username``, e.g. a service account).
         username: The user name to authenticate as (default: each address).
         credentials: Per-address credentials instead: called with each address, returns a password,
@@ -256,12 +259,21 @@ def discover_many(
         cache=cache if cache is not None else MemoryCache(clock=clock), parallel=parallel, patience=patience,
     )  # fmt: skip
 
-    def one(index: int, address: str) -> BatchResult:
+    def one(index: int, item: object) -> BatchResult:
+        address, own = item, None
+        if isinstance(item, tuple):
+            if len(item) != 2:
+                shape = InvalidEmailError("an input pair must be (address, password or credentials)")
+                return BatchResult(index=index, address=repr(item)[:80], error=shape)  # the row fails alone
+            address, own = item
+        if not isinstance(address, str):  # the row fails alone, named by its repr
+            wrong = InvalidEmailError(f"an e-mail address must be a str, not {type(address).__name__}")
+            return BatchResult(index=index, address=repr(address)[:80], error=wrong)
         try:
-            if credentials is not None:
+            if own is not None or credentials is not None:
                 parse_email(address)  # a bad address is invalid_address, before its credentials are built
                 try:
-                    given = credentials(address)
+                    given = own if own is not None else credentials(address)  # type: ignore[misc]
                 except Exception as exc:
                     # The source's message could quote a secret (a vault error, say): keep only its type.
                     return BatchResult(
@@ -316,8 +328,8 @@ class _Window:
 
 
 def _run(
-    items: Iterator[tuple[int, str]],
-    work: Callable[[int, str], BatchResult],
+    items: Iterator[tuple[int, object]],
+    work: Callable[[int, object], BatchResult],
     *,
     workers: int,
     ordered: bool,

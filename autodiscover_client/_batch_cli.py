@@ -14,8 +14,8 @@ import io
 import json
 import os
 import shutil
+import stat
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -123,8 +123,9 @@ def read_addresses(text: str, *, csv_hint: bool) -> tuple[list[str], list[str | 
         return [s for s in (line.strip() for line in lines) if s and not s.startswith("#")], None
     table = csv.reader(io.StringIO(text), delimiter=delimiter or ",")
     rows = [row for row in table if row and any(cell.strip() for cell in row)]
-    while rows and rows[0][0].lstrip().startswith("#"):  # comment lines before the header, as in a plain list
-        rows.pop(0)
+    # A row whose first cell starts with '#' is commented out, as a line is in a plain list: never run
+    # (with a password column its secret would be sent).
+    rows = [row for row in rows if not row[0].lstrip().startswith("#")]
     if not rows:
         return [], None
     header = [cell.strip().lower() for cell in rows[0]]
@@ -305,8 +306,13 @@ def run_batch(argv: Sequence[str]) -> int:
     parser = _build_parser()
     args = parser.parse_args(list(argv))
     fmt = args.format or ("csv" if (args.output or "").lower().endswith(".csv") else "jsonl")
+    if args.output == "-":
+        args.output = None  # standard output, as '-' is standard input for the addresses
     if args.resume and not args.output:
         parser.error("--resume needs --output: the results already written are read from there")
+    if args.resume and os.path.exists(args.output) and not stat.S_ISREG(os.stat(args.output).st_mode):
+        # /dev/zero would be read for ever, a FIFO would block: only a file can be resumed.
+        parser.error(f"--resume: {args.output} is not a regular file")
     if not 1 <= args.workers <= MAX_WORKERS:
         parser.error(f"--workers must be from 1 to {MAX_WORKERS}")
     if args.output and args.file != "-" and os.path.exists(args.output) and os.path.samefile(args.file, args.output):
@@ -342,7 +348,7 @@ def run_batch(argv: Sequence[str]) -> int:
         done = completed_addresses(args.output, fmt) if args.resume else collections.Counter()
     except UsageError as exc:
         parser.error(str(exc))
-    except OSError as exc:  # a directory, a pipe (not seekable), no permission
+    except OSError as exc:  # a directory, no permission
         parser.error(f"--resume: cannot read and repair {args.output}: {exc}")
     todo: list[tuple[str, str | None]] = []
     for position, address in enumerate(addresses):
@@ -392,19 +398,8 @@ def _execute(
     from ._dns import DnspythonResolver
     from ._http import RequestsTransport
 
-    # A repeated address may have a password per row: each of its rows takes the next one.
-    per_address: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
-    for address, secret in todo:
-        if secret is not None:
-            per_address[address].append(secret)
-    lock = threading.Lock()
-
-    def credentials(address: str) -> str | None:
-        with lock:
-            secrets = per_address.get(address)
-            if not secrets:
-                return shared
-            return secrets.popleft() if len(secrets) > 1 else secrets[0]
+    def credentials(_address: str) -> str | None:
+        return shared  # rows without a password of their own
 
     try:
         cache = DiskCache() if args.cache else None
@@ -419,7 +414,9 @@ def _execute(
     progress: Callable[[BatchProgress], None] | None = bar
     try:
         results = discover_many(
-            [address for address, _ in todo], username=args.username, credentials=credentials, workers=args.workers,
+            # Each row with a password cell brings its own (a mailbox listed twice may have two).
+            [(address, secret) for address, secret in todo], username=args.username, credentials=credentials,
+            workers=args.workers,
             ordered=not args.as_completed, cache=cache,
             methods=methods, timeout=args.timeout, request_timeout=args.request_timeout, resolver=resolver,
             transport=transport, allowed_hosts=args.allow_redirect, schema=Schema(args.schema),

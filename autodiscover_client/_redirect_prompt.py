@@ -51,8 +51,11 @@ def run_asking(
 
 
 def _confirm(ask: Callable[[str], str], email: str, target: str) -> bool:
+    from ._cli import printable  # the command line's own escaping; it imports this module lazily
+
+    # The target comes from the server: U+202E or a new line in it must not disguise what is approved.
     question = (
-        f"\nAllow this website to configure {email} server settings?\n  {target}\n"
+        f"\nAllow this website to configure {printable(email)} server settings?\n  {printable(target)}\n"
         "Your account was redirected to this website for settings. "
         "You should only allow settings from sources you know and trust. [y/N] "
     )

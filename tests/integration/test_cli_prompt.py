@@ -19,6 +19,7 @@ from autodiscover_client.testing import (
     FakeTransport,
     LocalAutodiscoverServer,
     LocalDnsServer,
+    redirect_addr_body,
     redirect_response,
     settings_body,
     unauthorized_response,
@@ -210,3 +211,21 @@ def test_run_asking_never_asks_when_not_interactive() -> None:
         run_asking(attempt, EMAIL, interactive=False, ask=ask)
     assert [(HOSTER, TARGET)] == denied_redirects(info.value.attempts)
     assert Outcome.REDIRECT_DENIED == info.value.attempts[-1].outcome
+
+
+def test_the_question_escapes_what_the_server_chose() -> None:
+    """A redirectAddr with U+202E (right-to-left override) must not read as another host on the terminal."""
+    hostile = "ann\u202etset.ko@tset.live"
+    transport = FakeTransport({ROOT: xml_response(redirect_addr_body(hostile))})
+    questions: list[str] = []
+    _calls, attempt = _attempt_factory(transport)
+
+    def ask(question: str) -> str:
+        questions.append(question)
+        return "no"
+
+    with pytest.raises(RedirectDeniedError):
+        run_asking(attempt, EMAIL, interactive=True, ask=ask)
+    assert 1 == len(questions)
+    assert "\u202e" not in questions[0]
+    assert "ann\\u202etset.ko@tset.live" in questions[0]

@@ -553,3 +553,38 @@ def test_batch_methods_take_the_v2_alias_and_never_offer_scp(capsys: pytest.Capt
     with pytest.raises(ValueError, match="choose from") as caught:
         _methods(argparse.Namespace(methods="nope", order="mission"))
     assert "scp" not in str(caught.value)
+
+
+def test_batch_csv_rows_commented_out_are_never_run() -> None:
+    """'#' starts a comment in CSV as in a plain list, anywhere: the row's password is never sent."""
+    from autodiscover_client._batch_cli import read_addresses
+
+    text = "email,password\nann@example.com,pw-ann\n#ann@example.com,old-secret\nbob@example.com,pw-bob\n"
+    assert (["ann@example.com", "bob@example.com"], ["pw-ann", "pw-bob"]) == read_addresses(text, csv_hint=True)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_batch_resume_only_reads_a_regular_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, device: str
+) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text("ann@example.test\n")
+    assert "not a regular file" in _usage_error(capsys, [str(listing), "--anonymous", "-o", device, "--resume"])
+
+
+def test_discover_many_takes_a_secret_per_row() -> None:
+    """(address, password) pairs: each row its own password, in row order, whatever the concurrency."""
+    from autodiscover_client import Method, discover_many
+    from autodiscover_client.testing import FakeResolver, FakeTransport, require_basic_auth, settings_body, xml_response
+
+    url = "https://autodiscover.example.test/autodiscover/autodiscover.xml"
+    ok = xml_response(settings_body(ews_url="https://mail.example.test/EWS/Exchange.asmx"))
+    transport = FakeTransport({url: require_basic_auth(ok, username="ann@example.test", password="right")})
+    rows = [("ann@example.test", "wrong"), ("ann@example.test", "right"), ("ann@example.test", None), (1, "x")]
+    results = list(
+        discover_many(
+            rows, password="right", resolver=FakeResolver(), transport=transport, workers=4,  # type: ignore[arg-type]
+            methods=[Method.HTTPS_AUTODISCOVER],
+        )
+    )  # fmt: skip
+    assert ["credentials_rejected", "found", "found", "invalid_address"] == [r.status for r in results]
