@@ -68,6 +68,9 @@ def checked_seconds(value: object, name: str) -> float:
     return seconds
 
 
+_NOT_IN_HOSTS = ("/", "@", "?", "#", "\\")
+
+
 def checked_hosts(allowed_hosts: object) -> tuple[str, ...]:
     """``allowed_hosts`` as a tuple of host names; a bare str is one host (not a list of its characters)."""
     items: Iterable[object]
@@ -81,6 +84,11 @@ def checked_hosts(allowed_hosts: object) -> tuple[str, ...]:
     for host in items:
         if not isinstance(host, str) or not host.strip(".") or _has_control(host) or any(c.isspace() for c in host):
             raise InvalidArgumentError(f"allowed_hosts: {host!r} is not a host name")
+        if any(mark in host for mark in _NOT_IN_HOSTS):
+            # A URL or an address would never equal a host, so the approval would silently do nothing.
+            raise InvalidArgumentError(
+                f"allowed_hosts: {host!r} is not a host name; give the host alone, e.g. mail.example.net"
+            )
         hosts.append(host)
     return tuple(hosts)
 

@@ -139,6 +139,8 @@ def test_discover_refuses_a_bad_token_before_any_io() -> None:
         (lambda: Discoverer(methods=5), "methods"),  # type: ignore[arg-type]
         (lambda: Discoverer(allowed_hosts=[3]), "allowed_hosts"),  # type: ignore[list-item]
         (lambda: Discoverer(allowed_hosts=["a b"]), "allowed_hosts"),
+        (lambda: Discoverer(allowed_hosts=["https://mail.example.net"]), "give the host alone"),
+        (lambda: Discoverer(allowed_hosts=["ann@example.net"]), "give the host alone"),
         (lambda: Discoverer(user_agent="x\r\nX-Injected: 1"), "user_agent"),
         (lambda: Discoverer(transport="x"), "transport"),  # type: ignore[arg-type]
         (lambda: Discoverer(resolver=object()), "resolver"),  # type: ignore[arg-type]
