@@ -85,7 +85,9 @@ class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
             kwargs["ssl_context"] = self._tls_context()
             pinned = request.headers.get("Host")
             if pinned:
-                name = urlsplit(f"//{pinned}").hostname or pinned
+                # "mail.example.com." is the same host (RFC 1034 §3.1), but SNI and certificates carry the
+                # name without the final dot (RFC 6066 §3): verify that one.
+                name = (urlsplit(f"//{pinned}").hostname or pinned).rstrip(".")
                 kwargs["server_hostname"] = name
                 kwargs["assert_hostname"] = name
         return params, kwargs

@@ -213,3 +213,13 @@ def _idle_hosts() -> set[str]:
     with _response_limits._idle_lock:
         hosts = {getattr(conn, "server_hostname", None) or conn.host for conn in _response_limits._idle}
     return hosts & {f"live.{DOMAIN}", f"gone.{DOMAIN}"}
+
+
+def test_a_host_name_with_a_final_dot_is_verified_without_it(web: LocalAutodiscoverServer) -> None:
+    """``https://host./`` is the same host: its certificate names ``host``, which is what is checked."""
+    web.add_host(f"dot.{DOMAIN}", SETTINGS)
+    web.add_host(f"other.{DOMAIN}", SETTINGS, cert_hostnames=[f"else.{DOMAIN}"])
+    with RequestsTransport(ca_bundle=web.ca_bundle, connect_to=web.connect_overrides) as transport:
+        assert 200 == transport.send(_post(f"dot.{DOMAIN}."), timeout=5).status
+        with pytest.raises(TLSError):  # and a wrong name is still wrong, dot or not
+            transport.send(_post(f"other.{DOMAIN}."), timeout=5)
