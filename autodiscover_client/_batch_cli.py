@@ -193,7 +193,7 @@ def csv_row(result: BatchResult) -> dict[str, str]:
         )  # fmt: skip
     elif error is not None:
         row["error"] = getattr(error, "message", None) or str(error)
-    return {key: _cell(" ".join(str(value).split())) if value is not None else "" for key, value in row.items()}
+    return {key: _cell(str(value)) if value is not None else "" for key, value in row.items()}
 
 
 # OWASP "CSV injection" (CWE-1236): a spreadsheet runs a cell that starts with one of these as a formula,
@@ -202,6 +202,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _cell(text: str) -> str:
+    """``text`` as a CSV cell: on one line (every record is one line) and with the formula guard."""
+    text = " ".join(text.split())
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
@@ -210,7 +212,7 @@ def written_address(address: str, fmt: str) -> str:
 
     CSV cells are written on one line with the formula guard (:func:`csv_row`); JSON Lines keep it as is.
     """
-    return _cell(" ".join(address.split())) if fmt == "csv" else address
+    return _cell(address) if fmt == "csv" else address
 
 
 class _Output:

@@ -26,7 +26,7 @@ are what the seams raise, and each ends up as one failed attempt in the trail.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -145,3 +145,19 @@ class ResolverError(AutodiscoverError):
 
 class ResolverTimeoutError(ResolverError):
     """A DNS lookup did not finish within its timeout."""
+
+
+def error_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every error wrapped in it, each once: requests wraps urllib3, which wraps ours or the OS's.
+
+    Wrapped errors hide in ``__cause__``, ``__context__``, urllib3's ``reason`` and the ``args``.
+    """
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        pending.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))

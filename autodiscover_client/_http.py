@@ -34,6 +34,7 @@ from ._errors import (
     TLSError,
     TransportError,
     TransportTimeoutError,
+    error_chain,
 )
 from ._response_limits import HTTP_POOLS, HeadersTooLargeError, Limits, keeping_connections, limited
 from ._seams import HttpRequest, HttpResponse, NtlmCredentials, Resolver
@@ -78,11 +79,7 @@ class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
         params: dict[str, Any] = dict(host_params)
         kwargs: dict[str, Any] = dict(pool_kwargs)
         if params.get("scheme") == "https":
-            # The bundle is in the shared context already; a path here would make urllib3 load it into
-            # a context again for every new connection (certifi's takes about 15 ms of CPU).
-            kwargs.pop("ca_certs", None)
-            kwargs.pop("ca_cert_dir", None)
-            kwargs["ssl_context"] = self._tls_context()
+            kwargs["ssl_context"] = self._tls_context()  # holds the CA bundle: see cert_verify
             pinned = request.headers.get("Host")
             if pinned:
                 # "mail.example.com." is the same host (RFC 1034 §3.1), but SNI and certificates carry the
@@ -95,8 +92,9 @@ class _PinnedNameAdapter(requests.adapters.HTTPAdapter):
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         if url.lower().startswith("https") and getattr(conn, "conn_kw", {}).get("ssl_context") is not None:
             # The pool's shared context holds the bundle and requires verification. requests would set the
-            # bundle's path again (which urllib3 loads on every connect) and check that the file still
-            # exists, failing with a bare OSError if it was removed after it was loaded.
+            # bundle's path on the pool, which urllib3 loads into the context again on every connect
+            # (certifi's takes about 15 ms of CPU), and check that the file still exists, failing with a
+            # bare OSError if it was removed after it was loaded.
             conn.cert_reqs = "CERT_REQUIRED"
             conn.ca_certs = conn.ca_cert_dir = None
             return
@@ -398,7 +396,7 @@ def _is_ip(host: str) -> bool:
 def _translate(exc: BaseException, url: str) -> TransportError:
     """Map requests/urllib3 errors to ours, most specific first (cf. httpx's map_httpcore_exceptions)."""
     text = _root_cause(exc)
-    if _caused_by(exc, HeadersTooLargeError):
+    if any(isinstance(item, HeadersTooLargeError) for item in error_chain(exc)):
         return ResponseTooLargeError(text)
     if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
         return TLSError(f"TLS failed: {text}")
@@ -411,21 +409,6 @@ def _translate(exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
         return ConnectError(f"{text}")
     return TransportError(f"{text}")
-
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    """Whether ``kind`` is anywhere in the chain of wrapped errors (requests wraps urllib3 wraps ours)."""
-    seen: set[int] = set()
-    pending: list[object] = [exc]
-    while pending:
-        item = pending.pop()
-        if not isinstance(item, BaseException) or id(item) in seen:
-            continue
-        if isinstance(item, kind):
-            return True
-        seen.add(id(item))
-        pending.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
-    return False
 
 
 _POOL_PREFIX = re.compile(r"^_?\w*Connection(?:Pool)?\([^)]*\): ")

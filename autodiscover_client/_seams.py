@@ -59,18 +59,18 @@ class Resolver(Protocol):
         ...
 
 
-def check_basic(username: object, password: object) -> None:
-    """Refuse a user name or password that Basic authentication cannot carry (``None`` is not checked).
+def check_basic(username: object, password: object, *, required: bool = False) -> None:
+    """Refuse a user name or password that Basic authentication cannot carry (``None`` only if ``required``).
 
     Raises:
         InvalidCredentialsError: A non-str, a control character, or a ``:`` in the user name (RFC 7617
             §2: the first colon ends it). The message never shows the password.
     """
-    if username is not None:
+    if username is not None or required:
         name = _check_text(username, "user name", secret=False)
         if ":" in name:
             raise InvalidCredentialsError("the user name of BasicCredentials must not contain ':' (RFC 7617 §2)")
-    if password is not None:
+    if password is not None or required:
         _check_text(password, "password", secret=True)
 
 
@@ -91,10 +91,7 @@ class BasicCredentials:
     scheme = "Basic"
 
     def __post_init__(self) -> None:
-        # Both are required here: None is refused like any other non-str.
-        _check_text(self.username, "user name", secret=False)
-        _check_text(self.password, "password", secret=True)
-        check_basic(self.username, self.password)
+        check_basic(self.username, self.password, required=True)  # None is refused like any other non-str
 
     def authorization(self) -> str:
         """Return the ``Authorization`` header value."""

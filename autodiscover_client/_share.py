@@ -35,6 +35,7 @@ from ._errors import (
     TLSError,
     TransportError,
     TransportTimeoutError,
+    error_chain,
 )
 from ._seams import HttpRequest, HttpResponse, Resolver, SrvRecord, Transport
 
@@ -48,17 +49,9 @@ T = TypeVar("T")
 
 def resource_failure(exc: BaseException) -> OSError | None:
     """The local resource error (EMFILE, ENFILE, ENOBUFS, ENOMEM) behind ``exc``, if there is one."""
-    seen: set[int] = set()
-    pending: list[object] = [exc]
-    while pending:
-        item = pending.pop()
-        if not isinstance(item, BaseException) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, OSError) and item.errno in _RESOURCE_ERRNOS:
-            return item
-        pending.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))
-    return None
+    return next(
+        (item for item in error_chain(exc) if isinstance(item, OSError) and item.errno in _RESOURCE_ERRNOS), None
+    )
 
 
 def is_resource_error(exc: BaseException) -> bool:

@@ -13,7 +13,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -243,6 +243,19 @@ def _hanging_world(dns_server: LocalDnsServer, web: LocalAutodiscoverServer, sil
     return [*cli_network_args(dns_server, web, hang), "--request-timeout", "30", "--timeout", "60"]
 
 
+def _interrupt(process: subprocess.Popen[bytes], ready: Callable[[], None]) -> tuple[bytes, float]:
+    """Once ``ready()`` returns, send SIGINT; return the stderr and the seconds the process took to exit."""
+    try:
+        ready()
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _stdout, stderr = process.communicate(timeout=60)
+        return stderr, time.monotonic() - interrupted
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
 def _wait_for_line(out: Path, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
@@ -277,15 +290,7 @@ def test_ctrl_c_exits_at_once_and_keeps_what_was_written(
             [sys.executable, "-m", "autodiscover_client", "batch", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, preexec_fn=_hear_ctrl_c,
         )  # fmt: skip
-        try:
-            _wait_for_line(out, process)
-            interrupted = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            _stdout, stderr = process.communicate(timeout=60)
-            took = time.monotonic() - interrupted
-        finally:
-            process.kill()
-            process.wait(timeout=30)
+        stderr, took = _interrupt(process, lambda: _wait_for_line(out, process))
     assert 130 == process.returncode, stderr
     assert took < 5, f"exit took {took:.1f} s after Ctrl-C"
     assert b"interrupted; run again with --resume" in stderr
@@ -349,17 +354,14 @@ def test_ctrl_c_in_a_program_using_discover_many_exits_at_once(
             [sys.executable, "-c", _LIBRARY_SCRIPT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             preexec_fn=_hear_ctrl_c,
         )  # fmt: skip
-        try:
-            assert process.stdout is not None
-            assert b"user@fast.test found" in process.stdout.readline()
-            time.sleep(0.3)
-            interrupted = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            _stdout, stderr = process.communicate(timeout=60)
-            took = time.monotonic() - interrupted
-        finally:
-            process.kill()
-            process.wait(timeout=30)
+        assert process.stdout is not None
+        stdout = process.stdout
+
+        def first_result_then_a_moment() -> None:
+            assert b"user@fast.test found" in stdout.readline()
+            time.sleep(0.3)  # the hang.test discoveries are in flight by now
+
+        stderr, took = _interrupt(process, first_result_then_a_moment)
     assert b"KeyboardInterrupt" in stderr
     assert took < 5, f"exit took {took:.1f} s after Ctrl-C"
 

@@ -78,21 +78,26 @@ def _post(host: str) -> HttpRequest:
     return HttpRequest(method="POST", url=f"https://{host}/autodiscover/autodiscover.xml", headers=(), body=b"<x/>")
 
 
-def test_the_ca_bundle_is_read_once_per_transport(web: LocalAutodiscoverServer, tmp_path: Path) -> None:
-    """New connections use the context loaded for the first one: the bundle file is not read again.
+@pytest.mark.parametrize("change", ["replaced", "removed"])
+def test_the_ca_bundle_is_read_once_per_transport(web: LocalAutodiscoverServer, tmp_path: Path, change: str) -> None:
+    """Kept and new connections use the context loaded for the first one: the bundle file is not read again.
 
     Before, urllib3 loaded the bundle into a new context for every connection (about 15 ms of CPU with
-    certifi's): replacing the file after the first connection would then have broken the next ones.
+    certifi's): replacing the file after the first connection would then have broken the next ones. And
+    requests checked that the file still existed on every request: removing it failed them all.
     """
-    hosts = [f"h{n}.{DOMAIN}" for n in range(3)]
+    hosts = [f"{change}{n}.{DOMAIN}" for n in range(3)]
     for host in hosts:
         web.add_host(host, SETTINGS)
     bundle = tmp_path / "ca.pem"
     shutil.copy(web.ca_bundle, bundle)
     with RequestsTransport(ca_bundle=bundle, connect_to=web.connect_overrides) as transport:
         assert 200 == transport.send(_post(hosts[0]), timeout=5).status
-        bundle.write_text("not a certificate\n")
-        for host in hosts[1:]:  # new hosts: new connections
+        if change == "replaced":
+            bundle.write_text("not a certificate\n")
+        else:
+            bundle.unlink()
+        for host in hosts:  # a kept connection, then new hosts: new connections
             assert 200 == transport.send(_post(host), timeout=5).status
 
 
@@ -156,20 +161,6 @@ def test_idle_connections_stay_under_the_process_limit(web: LocalAutodiscoverSer
         assert _open_client_connections(ports) <= _response_limits.IDLE_LIMIT
         for host in hosts:  # the connections kept are still used, and closed ones reopen
             assert 200 == transport.send(_post(host), timeout=10).status
-
-
-def test_a_ca_bundle_removed_after_loading_changes_nothing(web: LocalAutodiscoverServer, tmp_path: Path) -> None:
-    """requests checks that the bundle's file exists on every request; the loaded context does not need it."""
-    hosts = [f"gone{n}.{DOMAIN}" for n in range(2)]
-    for host in hosts:
-        web.add_host(host, SETTINGS)
-    bundle = tmp_path / "ca.pem"
-    shutil.copy(web.ca_bundle, bundle)
-    with RequestsTransport(ca_bundle=bundle, connect_to=web.connect_overrides) as transport:
-        assert 200 == transport.send(_post(hosts[0]), timeout=5).status
-        bundle.unlink()
-        assert 200 == transport.send(_post(hosts[0]), timeout=5).status  # a kept connection
-        assert 200 == transport.send(_post(hosts[1]), timeout=5).status  # a new one
 
 
 def test_a_dropped_transport_is_freed_without_the_garbage_collector(web: LocalAutodiscoverServer) -> None:
